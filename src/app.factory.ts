@@ -1,0 +1,67 @@
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule, AppModuleOptions } from './app.module';
+import type { AppConfig } from './config/app-config';
+import { genRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
+import { createValidationPipe } from './common/validation';
+import { MetricsService } from './metrics/metrics.service';
+import { setupSwagger } from './swagger';
+
+/** Largest request body accepted; Kakao and our own payloads are far smaller. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Builds the fully configured application without listening: `main.ts` and the e2e tests use the same
+ * function, so tests exercise exactly what production runs.
+ */
+export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: genRequestId,
+    logger: false,
+    // Long enough for any legitimate id in a path, short enough to refuse garbage early.
+    routerOptions: { maxParamLength: 256 },
+  });
+  const fastify = adapter.getInstance();
+  // Bodies are JSON (or forms for Kakao's webhooks); anything else is refused with 415 instead of reaching
+  // a DTO as a bare string.
+  fastify.removeContentTypeParser('text/plain');
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: [`'self'`],
+        // Swagger UI injects inline styles; scripts stay same-origin only.
+        styleSrc: [`'self'`, `'unsafe-inline'`],
+        imgSrc: [`'self'`, 'data:', 'https:'],
+        scriptSrc: [`'self'`],
+        formAction: [`'self'`],
+        frameAncestors: [`'none'`],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+
+  setupSwagger(app, config);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,38 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { HttpExceptionFilter } from './common/errors/http-exception.filter';
+import { AUTH_THROTTLER } from './common/rate-limit/rate-limit';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { pinoParams } from './logging/logging';
+import { MetricsModule } from './metrics/metrics.module';
+
+export interface AppModuleOptions {
+  /** Where logs go; stdout when absent. Tests pass a stream to read what was logged. */
+  logStream?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(pinoParams(config, options.logStream)),
+        ThrottlerModule.forRoot({
+          throttlers: [{ name: AUTH_THROTTLER, ttl: 60_000, limit: config.rateLimit.authPerMinute }],
+        }),
+        DatabaseModule,
+        MetricsModule,
+        HealthModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+    };
+  }
+}

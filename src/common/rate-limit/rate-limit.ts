@@ -1,0 +1,32 @@
+import { applyDecorators, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
+import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { Throttle, ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
+import { AppException, ErrorResponse } from '../errors';
+
+export const AUTH_THROTTLER = 'auth';
+
+/** ThrottlerGuard answering in our error shape (`429 RATE_LIMITED`) with a Retry-After header. */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    void reply.header('retry-after', String(Math.max(1, Math.ceil(detail.timeToBlockExpire))));
+    throw new AppException('RATE_LIMITED', 'Too many requests, try again later');
+  }
+}
+
+/**
+ * Rate-limits a route per client IP with the `auth` throttler (RATE_LIMIT_AUTH_PER_MINUTE per minute),
+ * or with an explicit `limit` per `ttlMs`.
+ */
+export function RateLimited(override?: { limit: number; ttlMs: number }) {
+  return applyDecorators(
+    ...(override ? [Throttle({ [AUTH_THROTTLER]: { limit: override.limit, ttl: override.ttlMs } })] : []),
+    UseGuards(RateLimitGuard),
+    ApiTooManyRequestsResponse({ type: ErrorResponse, description: 'RATE_LIMITED' }),
+  );
+}

@@ -1,0 +1,172 @@
+import { ConfigError, Environment, validateEnvironment } from './environment';
+import { weakSecretReason } from './secrets';
+
+export interface ServiceClient {
+  name: string;
+  secret: string;
+}
+
+/** Typed, namespaced configuration built once at boot from the validated environment. */
+export interface AppConfig {
+  env: 'development' | 'test' | 'production';
+  http: { port: number; host: string; publicUrl: string; demoEnabled: boolean };
+  db: { url: string; migrationsRun: boolean; poolSize: number };
+  jwt: {
+    secret: string;
+    previousSecrets: string[];
+    issuer: string;
+    audience: string;
+    accessTokenTtl: number;
+    refreshTokenTtl: number;
+    refreshTokenIdleTtl: number;
+  };
+  tokenEncryptionKey: Buffer;
+  kakao: {
+    restApiKey: string;
+    clientSecret?: string;
+    adminKey: string;
+    appId: string;
+    redirectUri: string;
+    extraAudiences: string[];
+    authBaseUrl: string;
+    apiBaseUrl: string;
+    issuer: string;
+    scopes: string[];
+    requiredItems: string[];
+    httpTimeoutMs: number;
+  };
+  allowedReturnUrls: string[];
+  allowedCodeRedirectUris: string[];
+  serviceClients: ServiceClient[];
+  unlinkWebhookPolicy: 'withdraw' | 'withdraw-all';
+  termsCatalogFile: string;
+  mailTransport: string;
+  logLevel: string;
+  rateLimit: { authPerMinute: number };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+const list = (value: string | undefined, separator: RegExp | string = ','): string[] =>
+  (value ?? '')
+    .split(separator)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const stripTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+
+function parseServiceClients(value: string | undefined, problems: string[]): ServiceClient[] {
+  return list(value).flatMap((entry) => {
+    const i = entry.indexOf(':');
+    if (i <= 0 || i === entry.length - 1) {
+      problems.push('SERVICE_CLIENTS must be a comma-separated list of name:secret');
+      return [];
+    }
+    return [{ name: entry.slice(0, i), secret: entry.slice(i + 1) }];
+  });
+}
+
+function parseEncryptionKey(value: string, problems: string[]): Buffer {
+  const key = Buffer.from(value, 'base64');
+  if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== value.trim().replace(/=+$/, '')) {
+    problems.push('TOKEN_ENCRYPTION_KEY must be 32 bytes encoded in base64');
+  }
+  return key;
+}
+
+function parseUrls(name: string, values: string[], problems: string[]): string[] {
+  for (const v of values) {
+    try {
+      const u = new URL(v);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    } catch {
+      problems.push(`${name} contains an invalid URL`);
+      break;
+    }
+  }
+  return values;
+}
+
+/**
+ * Secrets are checked strictly whenever the service could face real users: in production, and always
+ * when launched through `npm start` (npm sets npm_lifecycle_event), whatever NODE_ENV says.
+ */
+export function isStrictSecrets(env: NodeJS.ProcessEnv): boolean {
+  const nodeEnv = env.NODE_ENV ?? 'production';
+  return !(nodeEnv === 'development' || nodeEnv === 'test') || env.npm_lifecycle_event === 'start';
+}
+
+export function buildConfig(e: Environment, strictSecrets: boolean): AppConfig {
+  const problems: string[] = [];
+  const publicUrl = stripTrailingSlash(e.PUBLIC_URL ?? 'http://localhost:3000');
+  const authBaseUrl = stripTrailingSlash(e.KAKAO_AUTH_BASE_URL ?? 'https://kauth.kakao.com');
+  const redirectUri = e.KAKAO_REDIRECT_URI ?? `${publicUrl}/auth/kakao/callback`;
+  const previousSecrets = list(e.JWT_PREVIOUS_SECRETS);
+
+  if (strictSecrets) {
+    const reasons: Array<[string, string | null]> = [
+      ['JWT_SECRET', weakSecretReason(e.JWT_SECRET)],
+      ...previousSecrets.map((s): [string, string | null] => ['JWT_PREVIOUS_SECRETS', weakSecretReason(s)]),
+      ['TOKEN_ENCRYPTION_KEY', weakSecretReason(e.TOKEN_ENCRYPTION_KEY, { minBytes: 0 })],
+    ];
+    for (const [name, reason] of reasons) if (reason) problems.push(`${name} ${reason}`);
+  }
+  const tokenEncryptionKey = parseEncryptionKey(e.TOKEN_ENCRYPTION_KEY, problems);
+  const serviceClients = parseServiceClients(e.SERVICE_CLIENTS, problems);
+  const scopes = list(e.KAKAO_SCOPES ?? 'openid profile_nickname account_email', /[\s,]+/);
+  if (!scopes.includes('openid')) scopes.unshift('openid');
+
+  const config: AppConfig = {
+    env: (e.NODE_ENV ?? 'production') as AppConfig['env'],
+    http: {
+      port: e.PORT ?? 3000,
+      host: e.HOST ?? '0.0.0.0',
+      publicUrl,
+      demoEnabled: e.DEMO_ENABLED ?? e.NODE_ENV === 'development',
+    },
+    db: { url: e.DATABASE_URL, migrationsRun: e.DB_MIGRATIONS_RUN ?? true, poolSize: e.DB_POOL_SIZE ?? 10 },
+    jwt: {
+      secret: e.JWT_SECRET,
+      previousSecrets,
+      issuer: e.JWT_ISSUER ?? publicUrl,
+      audience: e.JWT_AUDIENCE ?? 'kakao-auth',
+      accessTokenTtl: e.ACCESS_TOKEN_TTL ?? 900,
+      refreshTokenTtl: e.REFRESH_TOKEN_TTL ?? 2_592_000,
+      refreshTokenIdleTtl: e.REFRESH_TOKEN_IDLE_TTL ?? 1_209_600,
+    },
+    tokenEncryptionKey,
+    kakao: {
+      restApiKey: e.KAKAO_REST_API_KEY,
+      clientSecret: e.KAKAO_CLIENT_SECRET || undefined,
+      adminKey: e.KAKAO_ADMIN_KEY,
+      appId: e.KAKAO_APP_ID,
+      redirectUri,
+      extraAudiences: list(e.KAKAO_EXTRA_AUDIENCES),
+      authBaseUrl,
+      apiBaseUrl: stripTrailingSlash(e.KAKAO_API_BASE_URL ?? 'https://kapi.kakao.com'),
+      issuer: stripTrailingSlash(e.KAKAO_ISSUER ?? authBaseUrl),
+      scopes,
+      requiredItems: list(e.KAKAO_REQUIRED_ITEMS ?? 'account_email', /[\s,]+/),
+      httpTimeoutMs: e.KAKAO_HTTP_TIMEOUT_MS ?? 5000,
+    },
+    allowedReturnUrls: parseUrls('ALLOWED_RETURN_URLS', list(e.ALLOWED_RETURN_URLS), problems),
+    allowedCodeRedirectUris: parseUrls(
+      'ALLOWED_CODE_REDIRECT_URIS',
+      e.ALLOWED_CODE_REDIRECT_URIS ? list(e.ALLOWED_CODE_REDIRECT_URIS) : [redirectUri],
+      problems,
+    ),
+    serviceClients,
+    unlinkWebhookPolicy: (e.UNLINK_WEBHOOK_POLICY ?? 'withdraw') as AppConfig['unlinkWebhookPolicy'],
+    termsCatalogFile: e.TERMS_CATALOG_FILE ?? 'config/terms.json',
+    mailTransport: e.MAIL_TRANSPORT ?? 'log',
+    logLevel: e.LOG_LEVEL ?? 'info',
+    rateLimit: { authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE ?? 20 },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Reads, validates and types the configuration; throws ConfigError with one message naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return buildConfig(validateEnvironment(env), isStrictSecrets(env));
+}

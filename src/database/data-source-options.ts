@@ -1,0 +1,27 @@
+import type { DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from './migrations';
+
+/**
+ * One definition of how we talk to PostgreSQL, shared by the application and the TypeORM CLI, so the two
+ * can never disagree. The schema is only ever changed by migrations.
+ */
+export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    synchronize: false,
+    migrationsRun: false, // run by DatabaseMigrator under an advisory lock, see there
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    migrationsTransactionMode: 'each',
+    entities: [__dirname + '/../**/*.entity.{js,ts}'],
+    poolSize,
+    extra: {
+      // A stuck connection attempt must not hold a request (or /health/ready) forever.
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30000,
+      application_name: 'kakao-auth',
+    },
+    logging: ['error', 'migration'],
+  };
+}

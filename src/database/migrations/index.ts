@@ -1,0 +1,7 @@
+import { AuditEvents1763800000000 } from './1763800000000-audit-events';
+
+/**
+ * Every migration, in order. Listed explicitly (not globbed) so the same list works from TypeScript in tests
+ * and from the compiled build; `migration:generate` writes the file, add its class here.
+ */
+export const MIGRATIONS = [AuditEvents1763800000000];

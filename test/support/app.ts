@@ -1,0 +1,58 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Writable } from 'node:stream';
+import type { Client } from 'pg';
+import { createApp } from '../../src/app.factory';
+import { AppConfig, buildConfig } from '../../src/config/app-config';
+import { validateEnvironment } from '../../src/config/environment';
+import { connect, createTestDatabase } from './database';
+import { testEnvironment } from './env';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  /** Base URL of the listening service, e.g. http://127.0.0.1:41234 */
+  url: string;
+  databaseUrl: string;
+  /** A separate connection for assertions on the database. */
+  db: Client;
+  /** Every log line the service wrote, parsed. */
+  logs: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string | undefined>;
+  /** Use this database instead of a fresh one. */
+  databaseUrl?: string;
+}
+
+/** Boots the real application (same factory as production) on a fresh database and a real port. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  const env = testEnvironment({ DATABASE_URL: databaseUrl, ...options.env });
+  const config = buildConfig(validateEnvironment(env), false);
+  const logs: Array<Record<string, unknown>> = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+      cb();
+    },
+  });
+  const app = await createApp(config, { logStream });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const db = await connect(databaseUrl);
+  return {
+    app,
+    config,
+    url,
+    databaseUrl,
+    db,
+    logs,
+    async close() {
+      await db.end();
+      await app.close();
+    },
+  };
+}
