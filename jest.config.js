@@ -28,7 +28,7 @@ const transformIgnorePatterns = [`^(?!.*/node_modules/(?:${esm})/(?!.*/node_modu
 
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
-  '^.+\\.m?js$': ['babel-jest', require('./test/jest/esm-to-cjs.babel.cjs')],
+  '^.+\\.m?js$': '<rootDir>/test/jest/esm-transformer.cjs',
 };
 
 const common = { rootDir: __dirname, transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'mjs', 'json'] };

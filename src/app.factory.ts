@@ -1,12 +1,13 @@
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { genRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
 import { createValidationPipe } from './common/validation';
 import { MetricsService } from './metrics/metrics.service';
+import { registerRequestLogging } from './logging/logging';
 import { setupSwagger } from './swagger';
 
 /** Largest request body accepted; Kakao and our own payloads are far smaller. */
@@ -34,7 +35,6 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -60,6 +60,8 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
+
+  registerRequestLogging(fastify, PinoLogger.root);
 
   setupSwagger(app, config);
   await app.init();

@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
@@ -15,6 +15,8 @@ import { MetricsModule } from './metrics/metrics.module';
 export interface AppModuleOptions {
   /** Where logs go; stdout when absent. Tests pass a stream to read what was logged. */
   logStream?: DestinationStream;
+  /** Extra modules mounted next to the application's own (tests use it for probe routes). */
+  imports?: ModuleMetadata['imports'];
 }
 
 @Module({})
@@ -31,6 +33,7 @@ export class AppModule {
         DatabaseModule,
         MetricsModule,
         HealthModule,
+        ...(options.imports ?? []),
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -4,6 +4,26 @@ import { createApp } from './app.factory';
 import { AppConfig, loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
 
+/** How long in-flight requests get to finish after SIGTERM before the process gives up on them. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Graceful shutdown: stop accepting connections, let in-flight requests finish, run the modules' shutdown
+ * hooks (database pool, queues), then exit 0. A second signal or the grace period ends it at once.
+ */
+export function closeOnSignals(app: NestFastifyApplication, onClosed: () => void = () => process.exit(0)): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) process.exit(1);
+    closing = true;
+    process.stdout.write(`${signal} received: shutting down\n`);
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    app.close().then(onClosed, () => process.exit(1));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
 /** Starts the service on the configured address. Returns the app so `npm run dev` can close it. */
 export async function bootstrap(config: AppConfig = loadConfig()): Promise<NestFastifyApplication> {
   const app = await createApp(config);
@@ -26,6 +46,7 @@ export function runFromCli(): void {
   }
   bootstrap(config).then(
     async (app) => {
+      closeOnSignals(app);
       process.stdout.write(`kakao-auth listening on ${await app.getUrl()} (public URL ${config.http.publicUrl})\n`);
     },
     (err: unknown) => {

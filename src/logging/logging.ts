@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream, Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 
 export const REDACTED = '[REDACTED]';
@@ -62,19 +63,32 @@ export function redactUrl(url: string | undefined): string | undefined {
   if (!url) return url;
   const q = url.indexOf('?');
   if (q < 0) return url;
-  const params = new URLSearchParams(url.slice(q + 1));
-  for (const key of [...params.keys()]) {
-    if (SECRET_QUERY_KEYS.has(key.toLowerCase())) params.set(key, REDACTED);
-  }
-  return `${url.slice(0, q)}?${params.toString()}`;
+  // Works on the raw pairs so the rest of the query is logged exactly as received.
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const rawKey = eq < 0 ? pair : pair.slice(0, eq);
+      let key = rawKey;
+      try {
+        key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+      } catch {
+        // undecodable key: compare it as it is
+      }
+      return SECRET_QUERY_KEYS.has(key.toLowerCase()) ? `${rawKey}=${REDACTED}` : pair;
+    });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
 }
 
-function serializeRequest(req: IncomingMessage & { id?: string; raw?: IncomingMessage }) {
+type LoggedRequest = IncomingMessage & { id?: string; remoteAddress?: string };
+
+function serializeRequest(req: LoggedRequest) {
   return {
     id: req.id,
     method: req.method,
     url: redactUrl(req.url),
-    remoteAddress: req.socket?.remoteAddress,
+    remoteAddress: req.remoteAddress ?? req.socket?.remoteAddress,
   };
 }
 
@@ -92,11 +106,23 @@ export function pinoParams(config: AppConfig, stream?: DestinationStream): Param
         redact: { paths: REDACT_PATHS, censor: REDACTED },
         genReqId: (req) => (req as IncomingMessage & { id?: string }).id ?? '',
         serializers: { req: serializeRequest, res: serializeResponse },
-        customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-        autoLogging: { ignore: (req) => QUIET_ROUTES.test(req.url ?? '') },
+        // Requests are logged by the Fastify hook below: with Fastify, Nest middleware does not see every
+        // request (404s, body-parser errors), and one hook is cheaper than middie plus pino-http.
+        autoLogging: false,
         base: { service: 'kakao-auth' },
       },
       ...(stream ? [stream] : []),
     ] as Params['pinoHttp'],
   };
+}
+
+/** One line per finished request (not for health checks and metrics scrapes), at error level for 5xx. */
+export function registerRequestLogging(fastify: FastifyInstance, logger: Logger): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    if (!QUIET_ROUTES.test(request.url)) {
+      const level = reply.statusCode >= 500 ? 'error' : 'info';
+      logger[level]({ req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
+    }
+    done();
+  });
 }

@@ -1,4 +1,4 @@
-import { startTestApp, TestApp } from '../support/app';
+import { json, startTestApp, TestApp } from '../support/app';
 
 describe('smoke', () => {
   let t: TestApp;
@@ -12,6 +12,6 @@ describe('smoke', () => {
     expect(live.status).toBe(200);
     const ready = await fetch(`${t.url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok' });
+    expect(await json(ready)).toMatchObject({ status: 'ok' });
   });
 });

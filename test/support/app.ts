@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Writable } from 'node:stream';
 import type { Client } from 'pg';
 import { createApp } from '../../src/app.factory';
+import type { AppModuleOptions } from '../../src/app.module';
 import { AppConfig, buildConfig } from '../../src/config/app-config';
 import { validateEnvironment } from '../../src/config/environment';
 import { connect, createTestDatabase } from './database';
@@ -24,6 +25,8 @@ export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   /** Use this database instead of a fresh one. */
   databaseUrl?: string;
+  /** Extra Nest modules (probe routes for platform tests). */
+  imports?: AppModuleOptions['imports'];
 }
 
 /** Boots the real application (same factory as production) on a fresh database and a real port. */
@@ -38,7 +41,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       cb();
     },
   });
-  const app = await createApp(config, { logStream });
+  const app = await createApp(config, { logStream, imports: options.imports });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -56,3 +59,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   };
 }
+
+/** The parsed JSON body of a fetch response, typed loosely for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const json = async (res: Response): Promise<any> => res.json();

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildConfig, isStrictSecrets, loadConfig } from './app-config';
+import { ConfigError, validateEnvironment } from './environment';
+import { PLACEHOLDER_SECRETS, weakSecretReason } from './secrets';
+
+const STRONG = 'k3J9-vQ2x_Lm8pZt4Rw7Yb1Nc6Hd0Fg5Ea2Ss9Uo3Ii';
+const base = (overrides: Record<string, string | undefined> = {}) => ({
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://u:p@db:5432/app',
+  JWT_SECRET: STRONG,
+  TOKEN_ENCRYPTION_KEY: Buffer.from('0123456789abcdef0123456789abcdef').toString('base64'),
+  KAKAO_REST_API_KEY: 'rest',
+  KAKAO_ADMIN_KEY: 'admin',
+  KAKAO_APP_ID: '1234567',
+  ...overrides,
+});
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('builds a typed config with the documented defaults', () => {
+    const c = loadConfig(base());
+    expect(c.http).toEqual({ port: 3000, host: '0.0.0.0', publicUrl: 'http://localhost:3000', demoEnabled: false });
+    expect(c.db).toEqual({ url: 'postgres://u:p@db:5432/app', migrationsRun: true, poolSize: 10 });
+    expect(c.jwt).toMatchObject({ issuer: 'http://localhost:3000', audience: 'kakao-auth', accessTokenTtl: 900, refreshTokenTtl: 2592000, refreshTokenIdleTtl: 1209600, previousSecrets: [] });
+    expect(c.kakao).toMatchObject({
+      redirectUri: 'http://localhost:3000/auth/kakao/callback',
+      authBaseUrl: 'https://kauth.kakao.com',
+      apiBaseUrl: 'https://kapi.kakao.com',
+      issuer: 'https://kauth.kakao.com',
+      scopes: ['openid', 'profile_nickname', 'account_email'],
+      requiredItems: ['account_email'],
+      httpTimeoutMs: 5000,
+    });
+    expect(c.allowedCodeRedirectUris).toEqual(['http://localhost:3000/auth/kakao/callback']);
+    expect(c.unlinkWebhookPolicy).toBe('withdraw');
+    expect(c.mailTransport).toBe('log');
+    expect(c.tokenEncryptionKey).toHaveLength(32);
+  });
+
+  it('derives KAKAO_ISSUER from KAKAO_AUTH_BASE_URL without a trailing slash, and always asks for openid', () => {
+    const c = loadConfig(base({ KAKAO_AUTH_BASE_URL: 'http://127.0.0.1:9080/', KAKAO_SCOPES: 'profile_nickname,account_email' }));
+    expect(c.kakao.issuer).toBe('http://127.0.0.1:9080');
+    expect(c.kakao.scopes).toEqual(['openid', 'profile_nickname', 'account_email']);
+  });
+
+  it('parses lists and service clients', () => {
+    const c = loadConfig(base({ SERVICE_CLIENTS: 'orders:s3cr:et, billing:xyz', JWT_PREVIOUS_SECRETS: `${STRONG}A,${STRONG}B`, DB_MIGRATIONS_RUN: 'false', DB_POOL_SIZE: '25' }));
+    expect(c.serviceClients).toEqual([{ name: 'orders', secret: 's3cr:et' }, { name: 'billing', secret: 'xyz' }]);
+    expect(c.jwt.previousSecrets).toHaveLength(2);
+    expect(c.db).toMatchObject({ migrationsRun: false, poolSize: 25 });
+  });
+
+  it.each([
+    ['DATABASE_URL', { DATABASE_URL: undefined }],
+    ['JWT_SECRET', { JWT_SECRET: undefined }],
+    ['TOKEN_ENCRYPTION_KEY', { TOKEN_ENCRYPTION_KEY: undefined }],
+    ['KAKAO_REST_API_KEY', { KAKAO_REST_API_KEY: '' }],
+    ['KAKAO_ADMIN_KEY', { KAKAO_ADMIN_KEY: undefined }],
+    ['KAKAO_APP_ID', { KAKAO_APP_ID: 'abc' }],
+    ['PORT', { PORT: 'eighty' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
+    ['DB_MIGRATIONS_RUN', { DB_MIGRATIONS_RUN: 'maybe' }],
+    ['UNLINK_WEBHOOK_POLICY', { UNLINK_WEBHOOK_POLICY: 'delete' }],
+    ['MAIL_TRANSPORT', { MAIL_TRANSPORT: 'carrier-pigeon' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['TOKEN_ENCRYPTION_KEY', { TOKEN_ENCRYPTION_KEY: randomBytes(16).toString('base64') }],
+    ['SERVICE_CLIENTS', { SERVICE_CLIENTS: 'no-secret-here' }],
+    ['ALLOWED_RETURN_URLS', { ALLOWED_RETURN_URLS: 'not a url' }],
+  ])('refuses a missing or bad %s and names it', (name, overrides) => {
+    const problems = problemsOf(base(overrides));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${name} `));
+  });
+
+  it('reports every bad variable in one message', () => {
+    try {
+      loadConfig(base({ JWT_SECRET: undefined, KAKAO_APP_ID: undefined }));
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(/^Invalid configuration: /);
+      expect((err as Error).message).toContain('JWT_SECRET');
+      expect((err as Error).message).toContain('KAKAO_APP_ID');
+      expect((err as Error).message).not.toContain('\n');
+    }
+  });
+
+  describe('secret strength', () => {
+    it.each([
+      ['too short', 'short-secret'],
+      ['a placeholder', 'change-me-to-a-random-string-of-at-least-32-bytes'],
+      ['a placeholder word inside', 'please-changeme-this-is-very-long-12345678'],
+      ['low entropy', 'a'.repeat(40)],
+    ])('refuses a JWT_SECRET that is %s in production', (_why, secret) => {
+      expect(problemsOf(base({ JWT_SECRET: secret }))).toEqual([expect.stringMatching(/^JWT_SECRET /)]);
+    });
+
+    it('refuses a weak previous secret too', () => {
+      expect(problemsOf(base({ JWT_PREVIOUS_SECRETS: 'short' }))).toEqual([expect.stringMatching(/^JWT_PREVIOUS_SECRETS /)]);
+    });
+
+    it('refuses every secret value of .env.example', () => {
+      const example = readFileSync(path.join(__dirname, '../../.env.example'), 'utf8');
+      const value = (name: string) => example.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
+      expect(problemsOf(base({ JWT_SECRET: value('JWT_SECRET') }))).toEqual([expect.stringMatching(/^JWT_SECRET is a placeholder/)]);
+      expect(problemsOf(base({ TOKEN_ENCRYPTION_KEY: value('TOKEN_ENCRYPTION_KEY') }))).toEqual([
+        expect.stringMatching(/^TOKEN_ENCRYPTION_KEY is a placeholder/),
+      ]);
+      for (const name of ['JWT_SECRET', 'TOKEN_ENCRYPTION_KEY', 'KAKAO_ADMIN_KEY']) {
+        expect(PLACEHOLDER_SECRETS).toContain(value(name));
+      }
+    });
+
+    it('tolerates a weak secret in development and test, but never under npm start', () => {
+      expect(problemsOf(base({ NODE_ENV: 'development', JWT_SECRET: 'dev' }))).toEqual([]);
+      expect(problemsOf(base({ NODE_ENV: 'test', JWT_SECRET: 'dev' }))).toEqual([]);
+      expect(problemsOf(base({ NODE_ENV: 'development', JWT_SECRET: 'dev', npm_lifecycle_event: 'start' }))).toEqual([
+        expect.stringMatching(/^JWT_SECRET must be at least 32 bytes/),
+      ]);
+    });
+
+    it('treats an unset NODE_ENV as production', () => {
+      expect(isStrictSecrets({})).toBe(true);
+      expect(isStrictSecrets({ NODE_ENV: 'development' })).toBe(false);
+      expect(isStrictSecrets({ NODE_ENV: 'development', npm_lifecycle_event: 'start' })).toBe(true);
+    });
+
+    it('accepts a strong random secret', () => {
+      expect(weakSecretReason(STRONG)).toBeNull();
+      expect(() => buildConfig(validateEnvironment(base()), true)).not.toThrow();
+    });
+  });
+});

@@ -1,0 +1,216 @@
+import { json, startTestApp, TestApp } from '../support/app';
+import { ProbeModule } from '../support/probe.module';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function expectErrorShape(body: Record<string, unknown>, status: number, code: string) {
+  expect(body).toEqual(
+    expect.objectContaining({ statusCode: status, code, message: expect.any(String), requestId: expect.any(String) }),
+  );
+  expect(Object.keys(body).sort()).toEqual(
+    expect.arrayContaining(['code', 'message', 'requestId', 'statusCode']),
+  );
+  for (const key of Object.keys(body)) expect(['statusCode', 'code', 'message', 'requestId', 'details']).toContain(key);
+}
+
+describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ imports: [ProbeModule], env: { LOG_LEVEL: 'info' } });
+  });
+  afterAll(() => t.close());
+
+  const post = (path: string, body: string, contentType = 'application/json') =>
+    fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+
+  describe('error shape', () => {
+    it('answers an unknown route with 404 NOT_FOUND in the error shape, request id in body and header', async () => {
+      const res = await fetch(`${t.url}/no/such/route`);
+      expect(res.status).toBe(404);
+      const body = await json(res);
+      expectErrorShape(body, 404, 'NOT_FOUND');
+      expect(res.headers.get('x-request-id')).toBe(body.requestId);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    });
+
+    it('rejects a DTO violation with 400 VALIDATION_FAILED and per-field details, without echoing values', async () => {
+      const res = await post('/__probe/echo', JSON.stringify({ email: 'not-an-email', count: 99, note: 'x' }));
+      expect(res.status).toBe(400);
+      const body = await json(res);
+      expectErrorShape(body, 400, 'VALIDATION_FAILED');
+      const fields = (body.details as Array<{ field: string }>).map((d) => d.field).sort();
+      expect(fields).toEqual(['count', 'email']);
+      expect(JSON.stringify(body)).not.toContain('not-an-email');
+    });
+
+    it('rejects unknown fields (forbidNonWhitelisted)', async () => {
+      const res = await post('/__probe/echo', JSON.stringify({ email: 'a@b.co', count: 1, note: 'x', isAdmin: true }));
+      expect(res.status).toBe(400);
+      const body = await json(res);
+      expectErrorShape(body, 400, 'VALIDATION_FAILED');
+      expect(body.details).toEqual([expect.objectContaining({ field: 'isAdmin' })]);
+    });
+
+    it('accepts a valid body (the probe echoes it)', async () => {
+      const res = await post('/__probe/echo', JSON.stringify({ email: 'a@b.co', count: 3, note: 'x' }));
+      expect(res.status).toBe(201);
+      expect(await json(res)).toEqual({ email: 'a@b.co', count: 3, note: 'x' });
+    });
+
+    it('answers invalid JSON with 400 in the error shape', async () => {
+      const res = await post('/__probe/echo', '{"email": "a@b.co",');
+      expect(res.status).toBe(400);
+      const body = await json(res);
+      expectErrorShape(body, 400, 'VALIDATION_FAILED');
+      expect(body.message).toMatch(/JSON/);
+    });
+
+    it.each(['text/plain', 'application/xml', 'application/octet-stream'])(
+      'answers Content-Type %s with 415 in the error shape',
+      async (type) => {
+        const res = await post('/__probe/echo', 'email=a@b.co', type);
+        expect(res.status).toBe(415);
+        expectErrorShape(await json(res), 415, 'VALIDATION_FAILED');
+      },
+    );
+
+    it('answers a body over 64 KiB with 413 in the error shape', async () => {
+      const big = JSON.stringify({ email: 'a@b.co', count: 1, note: 'x'.repeat(70 * 1024) });
+      const res = await post('/__probe/echo', big);
+      expect(res.status).toBe(413);
+      expectErrorShape(await json(res), 413, 'VALIDATION_FAILED');
+    });
+
+    it('turns an unexpected error into 500 INTERNAL_ERROR with no internals, and logs it', async () => {
+      const res = await fetch(`${t.url}/__probe/boom`);
+      expect(res.status).toBe(500);
+      const body = await json(res);
+      expectErrorShape(body, 500, 'INTERNAL_ERROR');
+      expect(body.message).toBe('Internal server error');
+      expect(JSON.stringify(body)).not.toMatch(/hunter2|secret|stack|\.ts/);
+      expect(t.logs.some((l) => l.msg === 'Unhandled error' && l.requestId === body.requestId)).toBe(true);
+    });
+  });
+
+  describe('request id', () => {
+    it('keeps a sane incoming x-request-id', async () => {
+      const res = await fetch(`${t.url}/nope`, { headers: { 'x-request-id': 'abc-123_X.y:z' } });
+      expect(res.headers.get('x-request-id')).toBe('abc-123_X.y:z');
+      expect((await json(res)).requestId).toBe('abc-123_X.y:z');
+    });
+
+    it.each([['with spaces'], ['a'.repeat(200)], ['<script>'], ['line\u00e9']])(
+      'replaces an unsafe incoming id (%#) with a fresh UUID',
+      async (incoming) => {
+        const res = await fetch(`${t.url}/health/live`, { headers: { 'x-request-id': incoming } });
+        expect(res.headers.get('x-request-id')).toMatch(UUID);
+      },
+    );
+
+    it('makes a UUID when none is given, on successful answers too', async () => {
+      const res = await fetch(`${t.url}/health/live`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-request-id')).toMatch(UUID);
+    });
+  });
+
+  describe('metrics', () => {
+    it('counts requests per route template and status, with latency histograms and Node metrics', async () => {
+      await fetch(`${t.url}/health/live`);
+      await fetch(`${t.url}/health/live`);
+      await fetch(`${t.url}/definitely/unknown/123`);
+      const res = await fetch(`${t.url}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      const text = await res.text();
+      const live = text.match(/^http_requests_total\{method="GET",route="\/health\/live",status_code="200"\} (\d+)$/m);
+      expect(Number(live?.[1])).toBeGreaterThanOrEqual(2);
+      expect(text).toMatch(/^http_request_duration_seconds_bucket\{.*route="\/health\/live".*\} \d+$/m);
+      expect(text).toMatch(/route="unmatched",status_code="404"/);
+      expect(text).not.toContain('/definitely/unknown/123');
+      expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+      expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    });
+  });
+
+  describe('logs', () => {
+    it('never writes authorization headers, cookies, OAuth codes, states or tickets', async () => {
+      const before = t.logs.length;
+      await fetch(`${t.url}/__probe/limited?code=SECRETCODE123&state=SECRETSTATE456&ticket=SECRETTICKET789&x=1`, {
+        headers: { authorization: 'Bearer SECRETBEARER000', cookie: 'sid=SECRETCOOKIE111' },
+      });
+      const written = JSON.stringify(t.logs.slice(before));
+      expect(t.logs.length).toBeGreaterThan(before);
+      expect(written).toContain('/__probe/limited');
+      for (const secret of ['SECRETCODE123', 'SECRETSTATE456', 'SECRETTICKET789', 'SECRETBEARER000', 'SECRETCOOKIE111']) {
+        expect(written).not.toContain(secret);
+      }
+      expect(written).toContain('[REDACTED]');
+    });
+
+    it('writes structured JSON lines carrying the request id', async () => {
+      const res = await fetch(`${t.url}/nope`, { headers: { 'x-request-id': 'log-correlation-1' } });
+      expect(res.status).toBe(404);
+      const line = t.logs.find((l) => (l.req as { id?: string } | undefined)?.id === 'log-correlation-1');
+      expect(line).toEqual(expect.objectContaining({ level: expect.any(Number), res: { statusCode: 404 } }));
+    });
+  });
+
+  describe('rate limiting', () => {
+    it('answers 429 RATE_LIMITED with Retry-After once the limit is spent', async () => {
+      // The logs test above spent one of the two requests of this window already.
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 3; i++) {
+        last = await fetch(`${t.url}/__probe/limited`);
+        statuses.push(last.status);
+      }
+      expect(statuses).toContain(429);
+      expect(statuses[statuses.length - 1]).toBe(429);
+      expectErrorShape(await json(last!), 429, 'RATE_LIMITED');
+      expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
+  });
+
+  describe('security headers', () => {
+    it('sets helmet headers on every answer', async () => {
+      const res = await fetch(`${t.url}/health/live`);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+      expect(res.headers.get('x-powered-by')).toBeNull();
+    });
+  });
+
+  describe('Swagger', () => {
+    it('serves the UI at /docs', async () => {
+      const res = await fetch(`${t.url}/docs`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('swagger-ui');
+    });
+
+    it('serves the OpenAPI document with title, flows, security schemes and tags', async () => {
+      const res = await fetch(`${t.url}/docs-json`);
+      expect(res.status).toBe(200);
+      const doc = await json(res);
+      expect(doc.openapi).toMatch(/^3\./);
+      expect(doc.info.title).toBe('Kakao Auth Service');
+      expect(doc.info.description).toContain('Redirect flow');
+      expect(doc.components.securitySchemes).toEqual({
+        bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+        basic: expect.objectContaining({ type: 'http', scheme: 'basic' }),
+      });
+      expect(doc.tags.map((tag: { name: string }) => tag.name)).toEqual(expect.arrayContaining(['Operations', 'Kakao login']));
+      expect(doc.paths['/health/ready']).toBeDefined();
+    });
+  });
+
+  describe('migrations', () => {
+    it('applied every migration at start', async () => {
+      const { rows } = await t.db.query('SELECT name FROM schema_migrations ORDER BY id');
+      expect(rows.map((r) => r.name)).toContain('AuditEvents1763800000000');
+      const table = await t.db.query(`SELECT to_regclass('public.audit_events') AS t`);
+      expect(table.rows[0].t).toBe('audit_events');
+    });
+  });
+});

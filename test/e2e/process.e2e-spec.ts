@@ -1,0 +1,76 @@
+import { freePort } from '../../scripts/lib/embedded-postgres';
+import { startTestApp } from '../support/app';
+import { createTestDatabase } from '../support/database';
+import { testEnvironment } from '../support/env';
+import { ensureBuilt, MAIN_JS, run, waitForHttp } from '../support/process';
+
+describe('the service as a process', () => {
+  beforeAll(() => ensureBuilt());
+
+  describe('refuses a bad configuration with one clear line', () => {
+    it('names a missing variable and exits 1 without a stack trace', async () => {
+      const { code, stderr, stdout } = await run('node', [MAIN_JS], testEnvironment({ JWT_SECRET: undefined })).exited;
+      expect(code).toBe(1);
+      const lines = stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^Invalid configuration: .*JWT_SECRET/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(stdout).toBe('');
+    });
+
+    it('refuses a placeholder JWT_SECRET in production', async () => {
+      const env = testEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'change-me-to-a-random-string-of-at-least-32-bytes' });
+      const { code, stderr } = await run('node', [MAIN_JS], env).exited;
+      expect(code).toBe(1);
+      expect(stderr.trim()).toBe('Invalid configuration: JWT_SECRET is a placeholder value');
+    });
+
+    it('refuses a short JWT_SECRET under npm start even when NODE_ENV=development', async () => {
+      const env = testEnvironment({ NODE_ENV: 'development', JWT_SECRET: 'too-short' });
+      const { code, stderr } = await run('npm', ['start', '--silent'], env).exited;
+      expect(code).not.toBe(0);
+      expect(stderr).toContain('Invalid configuration: JWT_SECRET must be at least 32 bytes');
+    });
+  });
+
+  it('serves, then shuts down cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const env = testEnvironment({ DATABASE_URL: await createTestDatabase('proc'), PORT: String(port), HOST: '127.0.0.1' });
+    const service = run('node', [MAIN_JS], env);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
+      expect(service.output().stdout).toContain(`listening on http://127.0.0.1:${port}`);
+    } finally {
+      service.child.kill('SIGTERM');
+    }
+    const { code, signal } = await service.exited;
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+  });
+});
+
+describe('migrations at start', () => {
+  it('are skipped with DB_MIGRATIONS_RUN=false', async () => {
+    const t = await startTestApp({ env: { DB_MIGRATIONS_RUN: 'false' } });
+    try {
+      const { rows } = await t.db.query(`SELECT to_regclass('public.schema_migrations') AS m, to_regclass('public.audit_events') AS a`);
+      expect(rows[0]).toEqual({ m: null, a: null });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('are applied once when two instances start together on one database', async () => {
+    const databaseUrl = await createTestDatabase('twin');
+    const [a, b] = await Promise.all([startTestApp({ databaseUrl }), startTestApp({ databaseUrl })]);
+    try {
+      const { rows } = await a.db.query('SELECT name, count(*)::int AS n FROM schema_migrations GROUP BY name');
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) expect(row.n).toBe(1);
+      expect((await fetch(`${b.url}/health/ready`)).status).toBe(200);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
