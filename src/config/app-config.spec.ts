@@ -32,7 +32,14 @@ describe('configuration', () => {
     const c = loadConfig(base());
     expect(c.http).toEqual({ port: 3000, host: '0.0.0.0', publicUrl: 'http://localhost:3000', demoEnabled: false });
     expect(c.db).toEqual({ url: 'postgres://u:p@db:5432/app', migrationsRun: true, poolSize: 10 });
-    expect(c.jwt).toMatchObject({ issuer: 'http://localhost:3000', audience: 'kakao-auth', accessTokenTtl: 900, refreshTokenTtl: 2592000, refreshTokenIdleTtl: 1209600, previousSecrets: [] });
+    expect(c.jwt).toMatchObject({
+      issuer: 'http://localhost:3000',
+      audience: 'kakao-auth',
+      accessTokenTtl: 900,
+      refreshTokenTtl: 2592000,
+      refreshTokenIdleTtl: 1209600,
+      previousSecrets: [],
+    });
     expect(c.kakao).toMatchObject({
       redirectUri: 'http://localhost:3000/auth/kakao/callback',
       authBaseUrl: 'https://kauth.kakao.com',
@@ -49,14 +56,26 @@ describe('configuration', () => {
   });
 
   it('derives KAKAO_ISSUER from KAKAO_AUTH_BASE_URL without a trailing slash, and always asks for openid', () => {
-    const c = loadConfig(base({ KAKAO_AUTH_BASE_URL: 'http://127.0.0.1:9080/', KAKAO_SCOPES: 'profile_nickname,account_email' }));
+    const c = loadConfig(
+      base({ KAKAO_AUTH_BASE_URL: 'http://127.0.0.1:9080/', KAKAO_SCOPES: 'profile_nickname,account_email' }),
+    );
     expect(c.kakao.issuer).toBe('http://127.0.0.1:9080');
     expect(c.kakao.scopes).toEqual(['openid', 'profile_nickname', 'account_email']);
   });
 
   it('parses lists and service clients', () => {
-    const c = loadConfig(base({ SERVICE_CLIENTS: 'orders:s3cr:et, billing:xyz', JWT_PREVIOUS_SECRETS: `${STRONG}A,${STRONG}B`, DB_MIGRATIONS_RUN: 'false', DB_POOL_SIZE: '25' }));
-    expect(c.serviceClients).toEqual([{ name: 'orders', secret: 's3cr:et' }, { name: 'billing', secret: 'xyz' }]);
+    const c = loadConfig(
+      base({
+        SERVICE_CLIENTS: 'orders:s3cr:et, billing:xyz',
+        JWT_PREVIOUS_SECRETS: `${STRONG}A,${STRONG}B`,
+        DB_MIGRATIONS_RUN: 'false',
+        DB_POOL_SIZE: '25',
+      }),
+    );
+    expect(c.serviceClients).toEqual([
+      { name: 'orders', secret: 's3cr:et' },
+      { name: 'billing', secret: 'xyz' },
+    ]);
     expect(c.jwt.previousSecrets).toHaveLength(2);
     expect(c.db).toMatchObject({ migrationsRun: false, poolSize: 25 });
   });
@@ -107,13 +126,17 @@ describe('configuration', () => {
     });
 
     it('refuses a weak previous secret too', () => {
-      expect(problemsOf(base({ JWT_PREVIOUS_SECRETS: 'short' }))).toEqual([expect.stringMatching(/^JWT_PREVIOUS_SECRETS /)]);
+      expect(problemsOf(base({ JWT_PREVIOUS_SECRETS: 'short' }))).toEqual([
+        expect.stringMatching(/^JWT_PREVIOUS_SECRETS /),
+      ]);
     });
 
     it('refuses every secret value of .env.example', () => {
       const example = readFileSync(path.join(__dirname, '../../.env.example'), 'utf8');
       const value = (name: string) => example.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
-      expect(problemsOf(base({ JWT_SECRET: value('JWT_SECRET') }))).toEqual([expect.stringMatching(/^JWT_SECRET is a placeholder/)]);
+      expect(problemsOf(base({ JWT_SECRET: value('JWT_SECRET') }))).toEqual([
+        expect.stringMatching(/^JWT_SECRET is a placeholder/),
+      ]);
       expect(problemsOf(base({ TOKEN_ENCRYPTION_KEY: value('TOKEN_ENCRYPTION_KEY') }))).toEqual([
         expect.stringMatching(/^TOKEN_ENCRYPTION_KEY is a placeholder/),
       ]);

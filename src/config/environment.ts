@@ -17,11 +17,17 @@ import {
  * The raw environment as the service accepts it. Every variable of API.md's configuration table is here;
  * `loadConfig` turns it into the typed, namespaced `AppConfig`.
  */
+// Environment values are strings; anything else is passed through for the validators to reject.
 const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+  value === undefined || value === ''
+    ? undefined
+    : typeof value === 'string' && /^-?\d+$/.test(value)
+      ? Number(value)
+      : value;
 const toBool = ({ value }: { value: unknown }) => {
   if (value === undefined || value === '') return undefined;
-  const v = String(value).toLowerCase();
+  if (typeof value !== 'string') return value;
+  const v = value.toLowerCase();
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
   return value;
@@ -29,112 +35,182 @@ const toBool = ({ value }: { value: unknown }) => {
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 export class Environment {
-  @IsOptional() @IsIn(['development', 'test', 'production'])
+  @IsOptional()
+  @IsIn(['development', 'test', 'production'])
   NODE_ENV?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT?: number;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
   HOST?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) URL' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) URL' })
   PUBLIC_URL?: string;
 
-  @IsString() @IsNotEmpty({ message: 'is required' }) @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  @IsString()
+  @IsNotEmpty({ message: 'is required' })
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
   DATABASE_URL!: string;
 
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   DB_MIGRATIONS_RUN?: boolean;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(500)
   DB_POOL_SIZE?: number;
 
-  @IsString() @IsNotEmpty({ message: 'is required' })
+  @IsString()
+  @IsNotEmpty({ message: 'is required' })
   JWT_SECRET!: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   JWT_PREVIOUS_SECRETS?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
   JWT_ISSUER?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
   JWT_AUDIENCE?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(30) @Max(86400)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(30)
+  @Max(86400)
   ACCESS_TOKEN_TTL?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(60)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
   REFRESH_TOKEN_TTL?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(60)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
   REFRESH_TOKEN_IDLE_TTL?: number;
 
-  @IsString() @IsNotEmpty({ message: 'is required' })
+  @IsString()
+  @IsNotEmpty({ message: 'is required' })
   TOKEN_ENCRYPTION_KEY!: string;
 
-  @IsString() @IsNotEmpty({ message: 'is required' })
+  @IsString()
+  @IsNotEmpty({ message: 'is required' })
   KAKAO_REST_API_KEY!: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   KAKAO_CLIENT_SECRET?: string;
 
-  @IsString() @IsNotEmpty({ message: 'is required' })
+  @IsString()
+  @IsNotEmpty({ message: 'is required' })
   KAKAO_ADMIN_KEY!: string;
 
-  @IsString() @IsNotEmpty({ message: 'is required' }) @Matches(/^\d{1,19}$/, { message: 'must be the numeric app id' })
+  @IsString()
+  @IsNotEmpty({ message: 'is required' })
+  @Matches(/^\d{1,19}$/, { message: 'must be the numeric app id' })
   KAKAO_APP_ID!: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL' })
   KAKAO_REDIRECT_URI?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   KAKAO_EXTRA_AUDIENCES?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL' })
   KAKAO_AUTH_BASE_URL?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL' })
   KAKAO_API_BASE_URL?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
   KAKAO_ISSUER?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   KAKAO_SCOPES?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   KAKAO_REQUIRED_ITEMS?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(60000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
   KAKAO_HTTP_TIMEOUT_MS?: number;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   ALLOWED_RETURN_URLS?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   ALLOWED_CODE_REDIRECT_URIS?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   SERVICE_CLIENTS?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsIn(['withdraw', 'withdraw-all'])
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsIn(['withdraw', 'withdraw-all'])
   UNLINK_WEBHOOK_POLICY?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
   TERMS_CATALOG_FILE?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^(log|smtps?:\/\/\S+)$/, { message: 'must be "log" or an smtp:// URL' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^(log|smtps?:\/\/\S+)$/, { message: 'must be "log" or an smtp:// URL' })
   MAIL_TRANSPORT?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   DEMO_ENABLED?: boolean;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   RATE_LIMIT_AUTH_PER_MINUTE?: number;
 }
 

@@ -121,7 +121,10 @@ export function registerRequestLogging(fastify: FastifyInstance, logger: Logger)
   fastify.addHook('onResponse', (request, reply, done) => {
     if (!QUIET_ROUTES.test(request.url)) {
       const level = reply.statusCode >= 500 ? 'error' : 'info';
-      logger[level]({ req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
+      logger[level](
+        { req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) },
+        'request completed',
+      );
     }
     done();
   });

@@ -7,9 +7,7 @@ function expectErrorShape(body: Record<string, unknown>, status: number, code: s
   expect(body).toEqual(
     expect.objectContaining({ statusCode: status, code, message: expect.any(String), requestId: expect.any(String) }),
   );
-  expect(Object.keys(body).sort()).toEqual(
-    expect.arrayContaining(['code', 'message', 'requestId', 'statusCode']),
-  );
+  expect(Object.keys(body).sort()).toEqual(expect.arrayContaining(['code', 'message', 'requestId', 'statusCode']));
   for (const key of Object.keys(body)) expect(['statusCode', 'code', 'message', 'requestId', 'details']).toContain(key);
 }
 
@@ -142,7 +140,13 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
       const written = JSON.stringify(t.logs.slice(before));
       expect(t.logs.length).toBeGreaterThan(before);
       expect(written).toContain('/__probe/limited');
-      for (const secret of ['SECRETCODE123', 'SECRETSTATE456', 'SECRETTICKET789', 'SECRETBEARER000', 'SECRETCOOKIE111']) {
+      for (const secret of [
+        'SECRETCODE123',
+        'SECRETSTATE456',
+        'SECRETTICKET789',
+        'SECRETBEARER000',
+        'SECRETCOOKIE111',
+      ]) {
         expect(written).not.toContain(secret);
       }
       expect(written).toContain('[REDACTED]');
@@ -200,7 +204,9 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
         bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
         basic: expect.objectContaining({ type: 'http', scheme: 'basic' }),
       });
-      expect(doc.tags.map((tag: { name: string }) => tag.name)).toEqual(expect.arrayContaining(['Operations', 'Kakao login']));
+      expect(doc.tags.map((tag: { name: string }) => tag.name)).toEqual(
+        expect.arrayContaining(['Operations', 'Kakao login']),
+      );
       expect(doc.paths['/health/ready']).toBeDefined();
     });
   });

@@ -19,7 +19,10 @@ describe('the service as a process', () => {
     });
 
     it('refuses a placeholder JWT_SECRET in production', async () => {
-      const env = testEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'change-me-to-a-random-string-of-at-least-32-bytes' });
+      const env = testEnvironment({
+        NODE_ENV: 'production',
+        JWT_SECRET: 'change-me-to-a-random-string-of-at-least-32-bytes',
+      });
       const { code, stderr } = await run('node', [MAIN_JS], env).exited;
       expect(code).toBe(1);
       expect(stderr.trim()).toBe('Invalid configuration: JWT_SECRET is a placeholder value');
@@ -35,7 +38,11 @@ describe('the service as a process', () => {
 
   it('serves, then shuts down cleanly on SIGTERM', async () => {
     const port = await freePort();
-    const env = testEnvironment({ DATABASE_URL: await createTestDatabase('proc'), PORT: String(port), HOST: '127.0.0.1' });
+    const env = testEnvironment({
+      DATABASE_URL: await createTestDatabase('proc'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
     const service = run('node', [MAIN_JS], env);
     try {
       await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
@@ -54,7 +61,9 @@ describe('migrations at start', () => {
   it('are skipped with DB_MIGRATIONS_RUN=false', async () => {
     const t = await startTestApp({ env: { DB_MIGRATIONS_RUN: 'false' } });
     try {
-      const { rows } = await t.db.query(`SELECT to_regclass('public.schema_migrations') AS m, to_regclass('public.audit_events') AS a`);
+      const { rows } = await t.db.query(
+        `SELECT to_regclass('public.schema_migrations') AS m, to_regclass('public.audit_events') AS a`,
+      );
       expect(rows[0]).toEqual({ m: null, a: null });
     } finally {
       await t.close();

@@ -3,7 +3,8 @@ import { Client } from 'pg';
 
 function adminUrl(): string {
   const url = process.env.TEST_PG_ADMIN_URL;
-  if (!url) throw new Error('TEST_PG_ADMIN_URL is not set: run e2e tests through jest (global-setup starts PostgreSQL)');
+  if (!url)
+    throw new Error('TEST_PG_ADMIN_URL is not set: run e2e tests through jest (global-setup starts PostgreSQL)');
   return url;
 }
 

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
 /** A complete, valid environment for tests; each test overrides what it is about. */
-export function testEnvironment(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function testEnvironment(
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',

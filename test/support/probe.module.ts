@@ -7,7 +7,9 @@ class ProbeBody {
   @IsEmail()
   email!: string;
 
-  @IsInt() @Min(1) @Max(10)
+  @IsInt()
+  @Min(1)
+  @Max(10)
   count!: number;
 
   @IsString()

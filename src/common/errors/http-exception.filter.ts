@@ -56,7 +56,7 @@ export function toProblem(exception: unknown): Problem {
     // Terminus answers 503 with its check results: they are the useful part for an operator.
     const details =
       status === HttpStatus.SERVICE_UNAVAILABLE && typeof response === 'object' && response && 'error' in response
-        ? (response as { error: unknown }).error
+        ? response.error
         : undefined;
     const message = status === HttpStatus.NOT_FOUND ? 'Not found' : messageOf(response, exception.message);
     return { status, code: codeForStatus(status), message, details };
@@ -94,10 +94,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const problem = toProblem(exception);
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') {
-      this.logger.error(
-        { err: exception, requestId: request.id, route: request.routeOptions?.url },
-        'Unhandled error',
-      );
+      this.logger.error({ err: exception, requestId: request.id, route: request.routeOptions?.url }, 'Unhandled error');
     }
     void reply
       .status(problem.status)

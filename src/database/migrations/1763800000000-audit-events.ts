@@ -14,7 +14,9 @@ export class AuditEvents1763800000000 implements MigrationInterface {
         request_id text NULL,
         data jsonb NOT NULL DEFAULT '{}'::jsonb
       )`);
-    await q.query(`CREATE INDEX audit_events_member_idx ON audit_events (member_id, occurred_at) WHERE member_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX audit_events_member_idx ON audit_events (member_id, occurred_at) WHERE member_id IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX audit_events_type_idx ON audit_events (type, occurred_at)`);
   }
 
