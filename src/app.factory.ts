@@ -1,3 +1,4 @@
+import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -36,6 +37,17 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
 
+  // Front-ends (the origins of ALLOWED_RETURN_URLS) call the API from the browser, with credentials for the
+  // login-binding cookie of POST /auth/kakao/authorize-url. No other origin is allowed.
+  const origins = [...new Set(config.allowedReturnUrls.map((u) => new URL(u).origin))];
+  await app.register(cors, {
+    origin: origins,
+    credentials: true,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+    maxAge: 600,
+  });
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {

@@ -6,7 +6,10 @@ import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
-import { AUTH_THROTTLER } from './common/rate-limit/rate-limit';
+import { ACCOUNT_THROTTLER, accountTracker, AUTH_THROTTLER } from './common/rate-limit/rate-limit';
+import { AuditModule } from './audit/audit.module';
+import { MembersModule } from './members/members.module';
+import { TokensModule } from './tokens/tokens.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { pinoParams } from './logging/logging';
@@ -28,11 +31,26 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(pinoParams(config, options.logStream)),
         ThrottlerModule.forRoot({
-          throttlers: [{ name: AUTH_THROTTLER, ttl: 60_000, limit: config.rateLimit.authPerMinute }],
+          throttlers: [
+            { name: AUTH_THROTTLER, ttl: 60_000, limit: config.rateLimit.authPerMinute },
+            {
+              // Per account, tighter than per IP: guessing one account's password from many addresses is
+              // limited too. Routes that name no account skip it.
+              name: ACCOUNT_THROTTLER,
+              ttl: 60_000,
+              limit: Math.max(1, Math.ceil(config.rateLimit.authPerMinute / 2)),
+              getTracker: (request: { body?: unknown }) => accountTracker(request) ?? '',
+              skipIf: (context) =>
+                accountTracker(context.switchToHttp().getRequest<{ body?: unknown }>()) === undefined,
+            },
+          ],
         }),
         DatabaseModule,
         MetricsModule,
         HealthModule,
+        AuditModule,
+        TokensModule,
+        MembersModule,
         ...(options.imports ?? []),
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -14,7 +14,10 @@ function expectErrorShape(body: Record<string, unknown>, status: number, code: s
 describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ imports: [ProbeModule], env: { LOG_LEVEL: 'info' } });
+    t = await startTestApp({
+      imports: [ProbeModule],
+      env: { LOG_LEVEL: 'info', ALLOWED_RETURN_URLS: 'https://app.example.com/auth' },
+    });
   });
   afterAll(() => t.close());
 
@@ -183,6 +186,23 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
       expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
       expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
       expect(res.headers.get('x-powered-by')).toBeNull();
+    });
+
+    it('allows cross-origin calls, with credentials, from the front-ends of ALLOWED_RETURN_URLS only', async () => {
+      const preflight = (origin: string) =>
+        fetch(`${t.url}/auth/refresh`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type',
+          },
+        });
+      const allowed = await preflight('https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+      const other = await preflight('https://evil.example.com');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
     });
   });
 

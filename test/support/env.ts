@@ -14,6 +14,8 @@ export function testEnvironment(
     KAKAO_REST_API_KEY: 'test-rest-api-key',
     KAKAO_ADMIN_KEY: 'test-admin-key-0123456789abcdef',
     KAKAO_APP_ID: '1234567',
+    // Suites log in many times from one address; the rate-limit tests set their own limit.
+    RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     ...overrides,
   };
 }

@@ -3,6 +3,7 @@ import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { Throttle, ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { AppException, ErrorResponse } from '../errors';
+import { normalizeEmail } from '../normalize';
 
 export const AUTH_THROTTLER = 'auth';
 
@@ -29,4 +30,15 @@ export function RateLimited(override?: { limit: number; ttlMs: number }) {
     UseGuards(RateLimitGuard),
     ApiTooManyRequestsResponse({ type: ErrorResponse, description: 'RATE_LIMITED' }),
   );
+}
+
+export const ACCOUNT_THROTTLER = 'account';
+
+/**
+ * The account a login attempt is for (its normalised email), so attempts on one account are limited
+ * however many addresses they come from. Undefined for requests that name no account.
+ */
+export function accountTracker(request: { body?: unknown }): string | undefined {
+  const email = (request.body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' && email.length <= 254 ? `account:${normalizeEmail(email)}` : undefined;
 }

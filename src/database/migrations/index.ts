@@ -1,7 +1,8 @@
 import { AuditEvents1763800000000 } from './1763800000000-audit-events';
+import { MembersAndSessions1763800000200 } from './1763800000200-members-and-sessions';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from TypeScript in tests
  * and from the compiled build; `migration:generate` writes the file, add its class here.
  */
-export const MIGRATIONS = [AuditEvents1763800000000];
+export const MIGRATIONS = [AuditEvents1763800000000, MembersAndSessions1763800000200];

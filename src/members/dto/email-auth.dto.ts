@@ -1,0 +1,51 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+/** Full-width and compatibility characters become their plain forms before validation (NFKC). */
+const nfkcTrim = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.normalize('NFKC').trim() : value;
+
+export class SignupRequestDto {
+  @ApiProperty({ example: 'hong@example.com' })
+  @Transform(nfkcTrim)
+  @IsEmail({ allow_utf8_local_part: false }, { message: 'email must be an email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'correct horse battery staple', minLength: 8, maxLength: 128 })
+  @IsString()
+  @MinLength(8)
+  @MaxLength(128)
+  password!: string;
+
+  @ApiProperty({ example: '홍길동' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  // No control characters in a name that ends up in mails and logs of other services.
+  @Matches(/^[^\p{Cc}\p{Cf}]+$/u, { message: 'name must not contain control characters' })
+  name!: string;
+}
+
+export class LoginRequestDto {
+  @ApiProperty({ example: 'hong@example.com' })
+  @IsString()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'correct horse battery staple' })
+  @IsString()
+  @MaxLength(128)
+  password!: string;
+}
+
+export class EmailTokenRequestDto {
+  @ApiProperty({ example: 'Xq1v0sZ8m4kP2dR7tB9wL3yH6cN5fJ0aE1uG8iK2oM4' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  token!: string;
+}

@@ -1,0 +1,234 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { normalizeEmail } from '../common/normalize';
+import { queryRows } from '../database/sql';
+import type { KakaoProfile } from '../kakao/kakao-profile';
+import type { Member, MemberIdentity, MemberProfile, MemberStatus } from './member';
+
+interface MemberRow {
+  id: string;
+  email: string | null;
+  email_verified: boolean;
+  name: string | null;
+  status: MemberStatus;
+  has_password: boolean;
+  profile: MemberProfile;
+  created_at: Date;
+  identities: Array<{ provider: 'kakao'; provider_user_id: string; connected_at: string | null; linked_at: string }>;
+}
+
+export interface Credentials {
+  id: string;
+  status: MemberStatus;
+  passwordHash: string | null;
+}
+
+export type LinkResult = { identityId: string } | { conflict: 'KAKAO_ALREADY_LINKED' | 'MEMBER_ALREADY_HAS_KAKAO' };
+
+/** The Kakao-derived profile kept on a member (deleted with the Kakao link). */
+export function profileFromKakao(p: KakaoProfile): MemberProfile {
+  return {
+    nickname: p.nickname,
+    profileImageUrl: p.profileImageUrl,
+    thumbnailImageUrl: p.thumbnailImageUrl,
+    gender: p.gender,
+    ageRange: p.ageRange,
+    birthyear: p.birthyear,
+    birthday: p.birthday,
+    birthdayType: p.birthdayType,
+    isLeapMonth: p.isLeapMonth,
+    phoneNumber: p.phoneNumber,
+  };
+}
+
+export type EmailTokenPurpose = 'email-verification' | 'reactivation';
+
+const MEMBER_COLUMNS = `
+  m.id, m.email, m.email_verified, m.name, m.status, m.password_hash IS NOT NULL AS has_password, m.profile,
+  m.created_at,
+  COALESCE((SELECT json_agg(json_build_object('provider', i.provider, 'provider_user_id', i.provider_user_id,
+                     'connected_at', i.connected_at, 'linked_at', i.linked_at) ORDER BY i.linked_at)
+            FROM member_identities i WHERE i.member_id = m.id), '[]') AS identities`;
+
+function toMember(row: MemberRow): Member {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerified: row.email_verified,
+    name: row.name,
+    status: row.status,
+    hasPassword: row.has_password,
+    profile: row.profile,
+    createdAt: row.created_at,
+    identities: row.identities.map((i): MemberIdentity => ({
+      provider: i.provider,
+      providerUserId: i.provider_user_id,
+      connectedAt: i.connected_at ? new Date(i.connected_at) : null,
+      linkedAt: new Date(i.linked_at),
+    })),
+  };
+}
+
+/** Persistence of members. Methods are named for their use; SQL stays here. */
+@Injectable()
+export class MembersRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  async findById(id: string, manager: EntityManager = this.manager): Promise<Member | undefined> {
+    const rows = await queryRows<MemberRow>(manager, `SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.id = $1`, [id]);
+    return rows[0] && toMember(rows[0]);
+  }
+
+  async findCredentialsByEmail(emailNormalized: string): Promise<Credentials | undefined> {
+    const rows = await queryRows<{ id: string; status: MemberStatus; password_hash: string | null }>(
+      this.manager,
+      `SELECT id, status, password_hash FROM members WHERE email_normalized = $1`,
+      [emailNormalized],
+    );
+    return rows[0] && { id: rows[0].id, status: rows[0].status, passwordHash: rows[0].password_hash };
+  }
+
+  /** Inserts an email member; undefined when the email is taken (the unique index decides, not a prior read). */
+  async createWithPassword(
+    manager: EntityManager,
+    input: { email: string; emailNormalized: string; name: string; passwordHash: string },
+  ): Promise<string | undefined> {
+    const rows = await queryRows<{ id: string }>(
+      manager,
+      `INSERT INTO members (email, email_normalized, name, password_hash) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (email_normalized) WHERE email_normalized IS NOT NULL DO NOTHING RETURNING id`,
+      [input.email, input.emailNormalized, input.name, input.passwordHash],
+    );
+    return rows[0]?.id;
+  }
+
+  /** The member a Kakao account is linked to, with the identity row. */
+  async findByKakaoId(
+    kakaoId: string,
+    manager: EntityManager = this.manager,
+  ): Promise<{ memberId: string; identityId: string; status: MemberStatus } | undefined> {
+    const rows = await queryRows<{ member_id: string; identity_id: string; status: MemberStatus }>(
+      manager,
+      `SELECT i.member_id, i.id AS identity_id, m.status FROM member_identities i JOIN members m ON m.id = i.member_id
+       WHERE i.provider = 'kakao' AND i.provider_user_id = $1`,
+      [kakaoId],
+    );
+    const row = rows[0];
+    return row && { memberId: row.member_id, identityId: row.identity_id, status: row.status };
+  }
+
+  async findKakaoIdentity(
+    memberId: string,
+    manager: EntityManager = this.manager,
+  ): Promise<{ identityId: string; kakaoId: string } | undefined> {
+    const rows = await queryRows<{ id: string; provider_user_id: string }>(
+      manager,
+      `SELECT id, provider_user_id FROM member_identities WHERE member_id = $1 AND provider = 'kakao'`,
+      [memberId],
+    );
+    return rows[0] && { identityId: rows[0].id, kakaoId: rows[0].provider_user_id };
+  }
+
+  /**
+   * A member signed up from Kakao's data in one step. The email is kept only when Kakao vouches for it
+   * (valid and verified) and no other member has it.
+   */
+  async createFromKakao(manager: EntityManager, profile: KakaoProfile): Promise<string> {
+    const insert = async (email: string | null) =>
+      queryRows<{ id: string }>(
+        manager,
+        `INSERT INTO members (email, email_normalized, email_verified, name, profile)
+         VALUES ($1, $2, $1::text IS NOT NULL, $3, $4)
+         ON CONFLICT (email_normalized) WHERE email_normalized IS NOT NULL DO NOTHING RETURNING id`,
+        [
+          email,
+          email && normalizeEmail(email),
+          profile.name ?? profile.nickname,
+          JSON.stringify(profileFromKakao(profile)),
+        ],
+      );
+    const withEmail = profile.trustedEmail ? await insert(profile.trustedEmail) : [];
+    return (withEmail[0] ?? (await insert(null))[0]).id;
+  }
+
+  /**
+   * Links a Kakao account to a member. The two unique keys of member_identities decide under concurrency;
+   * a conflict says which one was hit.
+   */
+  async linkKakao(manager: EntityManager, memberId: string, profile: KakaoProfile): Promise<LinkResult> {
+    const rows = await queryRows<{ id: string }>(
+      manager,
+      `INSERT INTO member_identities (member_id, provider, provider_user_id, connected_at)
+       VALUES ($1, 'kakao', $2, $3) ON CONFLICT DO NOTHING RETURNING id`,
+      [memberId, profile.kakaoId, profile.connectedAt],
+    );
+    if (rows[0]) return { identityId: rows[0].id };
+    const owner = await this.findByKakaoId(profile.kakaoId, manager);
+    return { conflict: owner && owner.memberId !== memberId ? 'KAKAO_ALREADY_LINKED' : 'MEMBER_ALREADY_HAS_KAKAO' };
+  }
+
+  /** Kakao's latest values, on every Kakao login. */
+  async refreshKakaoProfile(manager: EntityManager, memberId: string, profile: KakaoProfile): Promise<void> {
+    await manager.query(`UPDATE members SET profile = $2, updated_at = now() WHERE id = $1`, [
+      memberId,
+      JSON.stringify(profileFromKakao(profile)),
+    ]);
+    await manager.query(
+      `UPDATE member_identities SET connected_at = COALESCE($3, connected_at) WHERE member_id = $1 AND provider = 'kakao' AND provider_user_id = $2`,
+      [memberId, profile.kakaoId, profile.connectedAt],
+    );
+  }
+
+  async recordLogin(manager: EntityManager, id: string): Promise<void> {
+    await manager.query(`UPDATE members SET last_login_at = now() WHERE id = $1`, [id]);
+  }
+
+  async setStatus(manager: EntityManager, id: string, from: MemberStatus, to: MemberStatus): Promise<boolean> {
+    const rows = await queryRows(
+      manager,
+      `UPDATE members SET status = $3, updated_at = now(),
+         deactivated_at = CASE WHEN $3 = 'deactivated' THEN now() ELSE NULL END
+       WHERE id = $1 AND status = $2 RETURNING id`,
+      [id, from, to],
+    );
+    return rows.length > 0;
+  }
+
+  async markEmailVerified(manager: EntityManager, id: string): Promise<void> {
+    await manager.query(`UPDATE members SET email_verified = true, updated_at = now() WHERE id = $1`, [id]);
+  }
+
+  async createEmailToken(
+    manager: EntityManager,
+    memberId: string,
+    purpose: EmailTokenPurpose,
+    tokenHash: Buffer,
+    ttlSeconds: number,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO email_tokens (token_hash, member_id, purpose, expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+      [tokenHash, memberId, purpose, ttlSeconds],
+    );
+  }
+
+  /** Spends a one-time email token in one statement; returns its member, or undefined if not usable. */
+  async useEmailToken(
+    manager: EntityManager,
+    purpose: EmailTokenPurpose,
+    tokenHash: Buffer,
+  ): Promise<string | undefined> {
+    const rows = await queryRows<{ member_id: string }>(
+      manager,
+      `UPDATE email_tokens SET used_at = now()
+       WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now() RETURNING member_id`,
+      [tokenHash, purpose],
+    );
+    return rows[0]?.member_id;
+  }
+}

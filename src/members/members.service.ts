@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AppException } from '../common/errors';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { MailService } from '../mail/mail.service';
+import { hashToken, SessionsService } from '../tokens/sessions.service';
+import { normalizeEmail } from '../common/normalize';
+import type { LoginOutcome } from './login-outcome';
+import type { Member } from './member';
+import { EmailTokenPurpose, MembersRepository } from './members.repository';
+import { PasswordHasher } from './password-hasher';
+
+const EMAIL_TOKEN_TTL: Record<EmailTokenPurpose, number> = {
+  'email-verification': 24 * 3600,
+  reactivation: 3600,
+};
+
+const invalidCredentials = () => new AppException('INVALID_CREDENTIALS', 'The email or the password is wrong');
+
+/** Email members: sign-up, password login, email verification, deactivation and reactivation. */
+@Injectable()
+export class MembersService {
+  constructor(
+    private readonly members: MembersRepository,
+    private readonly passwords: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly mail: MailService,
+    private readonly audit: AuditService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async signup(input: { email: string; password: string; name: string }, requestId?: string): Promise<LoginOutcome> {
+    const passwordHash = await this.passwords.hash(input.password);
+    return this.members.manager.transaction(async (manager) => {
+      const id = await this.members.createWithPassword(manager, {
+        email: input.email,
+        emailNormalized: normalizeEmail(input.email),
+        name: input.name,
+        passwordHash,
+      });
+      if (!id) throw new AppException('EMAIL_TAKEN', 'A member with this email already exists');
+      await this.sendEmailToken(manager, id, input.email, input.name, 'email-verification');
+      await this.audit.record(
+        { type: 'member.signed_up', memberId: id, requestId, data: { method: 'password' } },
+        manager,
+      );
+      const tokens = await this.sessions.start(manager, { memberId: id, amr: 'pwd', requestId });
+      await this.members.recordLogin(manager, id);
+      return { result: 'SIGNED_UP', tokens, member: await this.mustFind(id, manager) };
+    });
+  }
+
+  /**
+   * Password login. Every failure is the same INVALID_CREDENTIALS after the same amount of work (a hash is
+   * verified even for an unknown email), so the answer does not tell which part was wrong.
+   */
+  async login(input: { email: string; password: string }, requestId?: string): Promise<LoginOutcome> {
+    const credentials = await this.members.findCredentialsByEmail(normalizeEmail(input.email));
+    const ok = await this.passwords.verify(credentials?.passwordHash, input.password);
+    if (!credentials || !ok || credentials.status === 'withdrawn') {
+      await this.audit.record({ type: 'member.login_failed', memberId: credentials?.id, requestId });
+      throw invalidCredentials();
+    }
+    const memberId = credentials.id;
+    if (credentials.status === 'deactivated') {
+      await this.members.manager.transaction(async (manager) => {
+        const member = await this.mustFind(memberId, manager);
+        if (member.email) await this.sendEmailToken(manager, memberId, member.email, member.name, 'reactivation');
+      });
+      return { result: 'DEACTIVATED_MEMBER' };
+    }
+    return this.members.manager.transaction(async (manager) => {
+      const tokens = await this.sessions.start(manager, { memberId, amr: 'pwd', requestId });
+      await this.members.recordLogin(manager, memberId);
+      await this.audit.record({ type: 'member.logged_in', memberId, requestId, data: { method: 'password' } }, manager);
+      return { result: 'LOGGED_IN', tokens, member: await this.mustFind(memberId, manager) };
+    });
+  }
+
+  async verifyEmail(token: string, requestId?: string): Promise<void> {
+    await this.members.manager.transaction(async (manager) => {
+      const memberId = await this.members.useEmailToken(manager, 'email-verification', hashToken(token));
+      if (!memberId) throw new AppException('TICKET_INVALID', 'The verification link is invalid, used or expired');
+      await this.members.markEmailVerified(manager, memberId);
+      await this.audit.record({ type: 'member.email_verified', memberId, requestId }, manager);
+    });
+  }
+
+  async reactivate(token: string, requestId?: string): Promise<LoginOutcome> {
+    return this.members.manager.transaction(async (manager) => {
+      const memberId = await this.members.useEmailToken(manager, 'reactivation', hashToken(token));
+      if (!memberId || !(await this.members.setStatus(manager, memberId, 'deactivated', 'active'))) {
+        throw new AppException('TICKET_INVALID', 'The reactivation link is invalid, used or expired');
+      }
+      await this.audit.record({ type: 'member.reactivated', memberId, requestId }, manager);
+      const tokens = await this.sessions.start(manager, { memberId, amr: 'pwd', requestId });
+      await this.members.recordLogin(manager, memberId);
+      return { result: 'LOGGED_IN', tokens, member: await this.mustFind(memberId, manager) };
+    });
+  }
+
+  /** Deactivates (dormant account): every session ends; the next login asks for reactivation by mail. */
+  async deactivate(memberId: string): Promise<boolean> {
+    return this.members.manager.transaction(async (manager) => {
+      if (!(await this.members.setStatus(manager, memberId, 'active', 'deactivated'))) return false;
+      await this.sessions.revokeAllOfMember(manager, memberId, 'deactivated');
+      await this.audit.record({ type: 'member.deactivated', memberId }, manager);
+      return true;
+    });
+  }
+
+  async get(id: string): Promise<Member> {
+    return this.mustFind(id);
+  }
+
+  private async mustFind(id: string, manager?: EntityManager): Promise<Member> {
+    const member = await this.members.findById(id, manager);
+    if (!member) throw new AppException('NOT_FOUND', 'No such member');
+    return member;
+  }
+
+  /** A one-time token mailed as a link; queued in the caller's transaction so it is sent only if that commits. */
+  private async sendEmailToken(
+    manager: EntityManager,
+    memberId: string,
+    email: string,
+    name: string | null,
+    purpose: EmailTokenPurpose,
+  ): Promise<void> {
+    const token = randomBytes(32).toString('base64url');
+    await this.members.createEmailToken(manager, memberId, purpose, hashToken(token), EMAIL_TOKEN_TTL[purpose]);
+    await this.mail.queue(
+      { to: email, template: purpose, vars: { name: name ?? '', link: this.frontendLink(purpose, token) } },
+      manager,
+    );
+  }
+
+  /**
+   * Links in mails open the front-end (the first ALLOWED_RETURN_URLS entry, or the demo page), which posts
+   * the token back. The token travels in the fragment so it never reaches a server log or a Referer.
+   */
+  private frontendLink(purpose: EmailTokenPurpose, token: string): string {
+    const base = this.config.allowedReturnUrls[0] ?? `${this.config.http.publicUrl}/demo`;
+    const url = new URL(base);
+    url.hash = `${purpose}-token=${token}`;
+    return url.toString();
+  }
+}

@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService, TokenExpiredError } from '@nestjs/jwt';
+import { createHash, randomUUID } from 'node:crypto';
+import { AppException } from '../common/errors';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+
+/** How the person proved who they are (RFC 8176 `amr` values, plus `kakao` for a Kakao login). */
+export type AuthMethod = 'pwd' | 'kakao';
+
+export interface AccessTokenClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  sid: string;
+  auth_time: number;
+  amr: AuthMethod[];
+}
+
+export interface AccessTokenInput {
+  memberId: string;
+  sessionId: string;
+  authTime: Date;
+  amr: AuthMethod;
+}
+
+/** RFC 9068 media type of JWT access tokens; refuses id_tokens and other JWTs presented as access tokens. */
+const ACCESS_TOKEN_TYP = 'at+jwt';
+/** RFC 8725 3.1: one algorithm, pinned; never taken from the token. */
+const ALGORITHM = 'HS256';
+const CLOCK_TOLERANCE_SECONDS = 60;
+
+/** A public, stable id for a key: lets verification pick the key without trying each one. */
+export function keyId(secret: string): string {
+  return createHash('sha256').update(`kakao-auth:kid:${secret}`).digest('base64url').slice(0, 16);
+}
+
+interface JoseHeader {
+  alg?: unknown;
+  typ?: unknown;
+  kid?: unknown;
+}
+
+function decodeHeader(token: string): JoseHeader | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return undefined;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    return header && typeof header === 'object' && !Array.isArray(header) ? header : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const unauthenticated = () => new AppException('UNAUTHENTICATED', 'Invalid access token');
+
+/**
+ * The service's own access tokens: HS256 JWTs signed with JWT_SECRET. Older secrets (JWT_PREVIOUS_SECRETS)
+ * verify tokens issued before a rotation but never sign.
+ */
+@Injectable()
+export class AccessTokenService {
+  private readonly signingKid: string;
+  private readonly keys: Map<string, string>;
+
+  constructor(
+    private readonly jwt: JwtService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {
+    this.signingKid = keyId(config.jwt.secret);
+    this.keys = new Map([config.jwt.secret, ...config.jwt.previousSecrets].map((s) => [keyId(s), s]));
+  }
+
+  get ttlSeconds(): number {
+    return this.config.jwt.accessTokenTtl;
+  }
+
+  issue(input: AccessTokenInput): string {
+    const { jwt } = this.config;
+    return this.jwt.sign(
+      { sid: input.sessionId, auth_time: Math.floor(input.authTime.getTime() / 1000), amr: [input.amr] },
+      {
+        secret: jwt.secret,
+        algorithm: ALGORITHM,
+        header: { alg: ALGORITHM, typ: ACCESS_TOKEN_TYP, kid: this.signingKid },
+        expiresIn: jwt.accessTokenTtl,
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        subject: input.memberId,
+        jwtid: randomUUID(),
+      },
+    );
+  }
+
+  /** Verifies everything RFC 8725 asks for; throws UNAUTHENTICATED, or TOKEN_EXPIRED past exp + leeway. */
+  verify(token: string): AccessTokenClaims {
+    const header = decodeHeader(token);
+    // The header is checked before any key is touched: wrong alg, wrong typ (an id_token) or an unknown kid
+    // are refused outright, and no other key is tried for an unknown kid.
+    if (!header || header.alg !== ALGORITHM || header.typ !== ACCESS_TOKEN_TYP || typeof header.kid !== 'string') {
+      throw unauthenticated();
+    }
+    const secret = this.keys.get(header.kid);
+    if (!secret) throw unauthenticated();
+    let claims: Record<string, unknown>;
+    try {
+      claims = this.jwt.verify<Record<string, unknown>>(token, {
+        secret,
+        algorithms: [ALGORITHM],
+        issuer: this.config.jwt.issuer,
+        audience: this.config.jwt.audience,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      });
+    } catch (err) {
+      if (err instanceof TokenExpiredError) throw new AppException('TOKEN_EXPIRED', 'The access token has expired');
+      throw unauthenticated();
+    }
+    if (!isAccessTokenClaims(claims)) throw unauthenticated();
+    return claims;
+  }
+}
+
+function isAccessTokenClaims(c: Record<string, unknown>): c is Record<string, unknown> & AccessTokenClaims {
+  return (
+    typeof c.sub === 'string' &&
+    typeof c.sid === 'string' &&
+    typeof c.jti === 'string' &&
+    typeof c.iat === 'number' &&
+    typeof c.exp === 'number' &&
+    typeof c.auth_time === 'number' &&
+    Array.isArray(c.amr) &&
+    c.amr.every((m) => m === 'pwd' || m === 'kakao')
+  );
+}

@@ -1,0 +1,216 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AppException } from '../common/errors';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { AccessTokenClaims, AccessTokenService, AuthMethod } from './access-token.service';
+import { RefreshRaceTracker } from './refresh-race';
+import { SessionsRepository } from './sessions.repository';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+export type Introspection =
+  | { active: false }
+  | {
+      active: true;
+      sub: string;
+      exp: number;
+      iat: number;
+      iss: string;
+      aud: string;
+      jti: string;
+      token_type: 'Bearer';
+      memberStatus: string;
+    };
+
+export interface SessionStart {
+  memberId: string;
+  amr: AuthMethod;
+  /** When the person last actively authenticated; defaults to now. */
+  authTime?: Date;
+  requestId?: string;
+}
+
+/** 256 bits: RFC 9700 asks refresh tokens be unguessable; they are opaque and stored hashed. */
+const REFRESH_TOKEN_BYTES = 32;
+const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** A high-entropy token needs no slow hash: SHA-256 is enough to keep the database copy useless. */
+export const hashToken = (token: string): Buffer => createHash('sha256').update(token).digest();
+
+const invalidRefreshToken = (message = 'The refresh token is not valid') =>
+  new AppException('REFRESH_TOKEN_INVALID', message);
+
+/**
+ * Sessions and the service's own tokens: a session is one login, the family its rotating refresh tokens
+ * belong to. Revoking it stops its refresh tokens and, on the next request, its access tokens.
+ */
+@Injectable()
+export class SessionsService {
+  private readonly races = new RefreshRaceTracker();
+  private readonly logoutListeners: Array<(memberId: string) => Promise<void>> = [];
+
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly accessTokens: AccessTokenService,
+    private readonly audit: AuditService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** Starts a session inside the caller's transaction, so a login that fails later leaves no session. */
+  async start(manager: EntityManager, input: SessionStart): Promise<TokenPair> {
+    const authTime = input.authTime ?? new Date();
+    const sessionId = await this.sessions.create(manager, {
+      memberId: input.memberId,
+      amr: input.amr,
+      authTime,
+      ttlSeconds: this.config.jwt.refreshTokenTtl,
+    });
+    const refreshToken = randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
+    await this.sessions.addRefreshToken(
+      manager,
+      sessionId,
+      hashToken(refreshToken),
+      this.config.jwt.refreshTokenIdleTtl,
+    );
+    return this.pair(
+      this.accessTokens.issue({ memberId: input.memberId, sessionId, authTime, amr: input.amr }),
+      refreshToken,
+    );
+  }
+
+  /**
+   * Spends a refresh token for a new pair. A spent token presented again revokes its whole family
+   * (RFC 9700 4.14.2), unless the request was racing the rotation itself (see RefreshRaceTracker).
+   * `request.arrivedAt`: when the request reached the service, on the performance.now() clock.
+   */
+  async refresh(refreshToken: string, request: { arrivedAt: number }, requestId?: string): Promise<TokenPair> {
+    if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw invalidRefreshToken();
+    const oldHash = hashToken(refreshToken);
+    const key = oldHash.toString('base64');
+    const successor = randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
+    const finish = this.races.begin(key);
+    let rotated;
+    try {
+      rotated = await this.sessions.rotate(oldHash, hashToken(successor), this.config.jwt.refreshTokenIdleTtl);
+    } finally {
+      finish(rotated !== undefined, performance.now());
+    }
+    if (rotated) {
+      return this.pair(
+        this.accessTokens.issue({
+          memberId: rotated.memberId,
+          sessionId: rotated.sessionId,
+          authTime: rotated.authTime,
+          amr: rotated.amr,
+        }),
+        successor,
+      );
+    }
+
+    const state = await this.sessions.findTokenState(oldHash);
+    if (!state?.spent) throw invalidRefreshToken();
+    if (await this.races.lostRace(key, request.arrivedAt)) {
+      throw invalidRefreshToken('The refresh token was rotated by a concurrent request');
+    }
+    await this.sessions.manager.transaction(async (manager) => {
+      const revoked = await this.sessions.revoke(manager, state.sessionId, 'refresh_token_reused');
+      await this.audit.record(
+        {
+          type: 'session.refresh_reused',
+          memberId: state.memberId,
+          requestId,
+          data: { sessionId: state.sessionId, familyRevoked: revoked },
+        },
+        manager,
+      );
+    });
+    throw new AppException(
+      'REFRESH_TOKEN_REUSED',
+      'This refresh token was already used; every token of its session has been revoked',
+    );
+  }
+
+  /**
+   * Ends the caller's session (or all of the member's sessions). A refresh token given in the body ends its
+   * own session too, when it belongs to the same member. Unknown or already revoked tokens are not errors.
+   */
+  async logout(
+    caller: { memberId: string; sessionId: string } | undefined,
+    options: { refreshToken?: string; everywhere?: boolean; requestId?: string },
+  ): Promise<void> {
+    const tokenState = options.refreshToken
+      ? await this.sessions.findTokenState(hashToken(options.refreshToken))
+      : undefined;
+    const memberId = caller?.memberId ?? tokenState?.memberId;
+    if (!memberId) return;
+    await this.sessions.manager.transaction(async (manager) => {
+      let count = 0;
+      if (options.everywhere && caller) {
+        count = await this.sessions.revokeAllOfMember(manager, memberId, 'logout_everywhere');
+      } else {
+        if (caller && (await this.sessions.revoke(manager, caller.sessionId, 'logout', memberId))) count++;
+        if (tokenState && tokenState.memberId === memberId && tokenState.sessionId !== caller?.sessionId) {
+          if (await this.sessions.revoke(manager, tokenState.sessionId, 'logout', memberId)) count++;
+        }
+      }
+      await this.audit.record(
+        {
+          type: 'session.logged_out',
+          memberId,
+          requestId: options.requestId,
+          data: { everywhere: Boolean(options.everywhere && caller), sessions: count },
+        },
+        manager,
+      );
+    });
+    await Promise.allSettled(this.logoutListeners.map((listener) => listener(memberId)));
+  }
+
+  /**
+   * Runs after every logout has committed (the Kakao login module logs Kakao's token out this way, without
+   * this module depending on it). A listener's failure never fails the logout.
+   */
+  addLogoutListener(listener: (memberId: string) => Promise<void>): void {
+    this.logoutListeners.push(listener);
+  }
+
+  async revokeAllOfMember(manager: EntityManager, memberId: string, reason: string): Promise<number> {
+    return this.sessions.revokeAllOfMember(manager, memberId, reason);
+  }
+
+  /** Verifies an access token and that its session is still live. */
+  async authenticate(accessToken: string): Promise<AccessTokenClaims> {
+    const claims = this.accessTokens.verify(accessToken);
+    if (!(await this.sessions.isActive(claims.sid, claims.sub))) {
+      throw new AppException('UNAUTHENTICATED', 'The session of this access token has ended');
+    }
+    return claims;
+  }
+
+  /** RFC 7662: anything that is not a live access token of an active member is just `{active: false}`. */
+  async introspect(token: string): Promise<Introspection> {
+    let claims: AccessTokenClaims;
+    try {
+      claims = this.accessTokens.verify(token);
+    } catch {
+      return { active: false };
+    }
+    const memberStatus = await this.sessions.liveMemberStatus(claims.sid, claims.sub);
+    if (memberStatus !== 'active') return { active: false };
+    const { sub, exp, iat, iss, aud, jti } = claims;
+    return { active: true, sub, exp, iat, iss, aud, jti, token_type: 'Bearer', memberStatus };
+  }
+
+  private pair(accessToken: string, refreshToken: string): TokenPair {
+    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.accessTokens.ttlSeconds };
+  }
+}

@@ -1,0 +1,97 @@
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Public } from '../common/auth/public.decorator';
+import { SWAGGER_TAGS } from '../swagger';
+import { AppException, ErrorResponse } from '../common/errors';
+import { ReceivedAt, RequestId } from '../common/http/received-at';
+import { RateLimited } from '../common/rate-limit/rate-limit';
+import { AccessTokenService } from './access-token.service';
+import {
+  IntrospectionDto,
+  IntrospectRequestDto,
+  LogoutRequestDto,
+  RefreshRequestDto,
+  TokenPairDto,
+} from './dto/tokens.dto';
+import { bearerToken } from './principal';
+import { ServiceAuth } from './service-client.guard';
+import { Introspection, SessionsService, TokenPair } from './sessions.service';
+
+@ApiTags(SWAGGER_TAGS.tokens)
+@Controller('auth')
+export class TokensController {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly accessTokens: AccessTokenService,
+  ) {}
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(200)
+  @RateLimited()
+  @ApiOperation({
+    summary: 'Trade a refresh token for a new pair',
+    description:
+      'The refresh token is spent; the answer carries its successor. Presenting a spent token again revokes every token of its session (REFRESH_TOKEN_REUSED).',
+  })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'REFRESH_TOKEN_INVALID or REFRESH_TOKEN_REUSED' })
+  refresh(
+    @Body() body: RefreshRequestDto,
+    @ReceivedAt() arrivedAt: number,
+    @RequestId() requestId: string,
+  ): Promise<TokenPair> {
+    return this.sessions.refresh(body.refreshToken, { arrivedAt }, requestId);
+  }
+
+  /**
+   * Public at the guard: logging out must work with the access token of a session that is already revoked.
+   * The token's signature is still verified here.
+   */
+  @Post('logout')
+  @Public()
+  @HttpCode(204)
+  @ApiBearerAuth('bearer')
+  @ApiOperation({
+    summary: 'End the session (or every session with everywhere: true)',
+    description:
+      'Unknown or already revoked tokens still get 204. Needs the access token, or the refresh token in the body.',
+  })
+  @ApiNoContentResponse({ description: 'Logged out' })
+  @ApiUnauthorizedResponse({
+    type: ErrorResponse,
+    description: 'UNAUTHENTICATED: neither a valid access token nor a refresh token',
+  })
+  async logout(
+    @Req() request: FastifyRequest,
+    @Body() body: LogoutRequestDto,
+    @RequestId() requestId: string,
+  ): Promise<void> {
+    const token = bearerToken(request);
+    let caller: { memberId: string; sessionId: string } | undefined;
+    if (token) {
+      const claims = this.accessTokens.verify(token);
+      caller = { memberId: claims.sub, sessionId: claims.sid };
+    } else if (!body.refreshToken) {
+      throw new AppException('UNAUTHENTICATED', 'An access token or a refresh token is required');
+    }
+    await this.sessions.logout(caller, { refreshToken: body.refreshToken, everywhere: body.everywhere, requestId });
+  }
+
+  @Post('introspect')
+  @ServiceAuth()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'RFC 7662 style introspection of an access token, for other services' })
+  @ApiOkResponse({ type: IntrospectionDto })
+  introspect(@Body() body: IntrospectRequestDto): Promise<Introspection> {
+    return this.sessions.introspect(body.token);
+  }
+}

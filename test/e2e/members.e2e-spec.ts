@@ -1,0 +1,195 @@
+import { startTestApp, TestApp } from '../support/app';
+import { call, decodeJwt, signup, uniqueEmail } from '../support/http';
+import { waitForMail } from '../support/mail';
+import { MembersService } from '../../src/members/members.service';
+
+describe('email members', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Mails are written to the log (MAIL_TRANSPORT=log), so the log level must let them through.
+    t = await startTestApp({ env: { LOG_LEVEL: 'info', ALLOWED_RETURN_URLS: 'https://app.example.com/auth' } });
+  });
+  afterAll(() => t.close());
+
+  const login = (email: string, password: string) => call(t, 'POST', '/auth/login', { body: { email, password } });
+
+  describe('sign-up', () => {
+    it('creates a member and signs them in at once', async () => {
+      const email = uniqueEmail('Hong');
+      const res = await call(t, 'POST', '/auth/signup', {
+        body: { email, password: 'correct horse battery staple', name: '홍길동' },
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({
+        result: 'SIGNED_UP',
+        tokens: {
+          accessToken: expect.any(String),
+          refreshToken: expect.any(String),
+          tokenType: 'Bearer',
+          expiresIn: 900,
+        },
+        member: {
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          email,
+          emailVerified: false,
+          name: '홍길동',
+          status: 'active',
+          createdAt: expect.any(String),
+          loginMethods: ['password'],
+          profile: {
+            nickname: null,
+            profileImageUrl: null,
+            thumbnailImageUrl: null,
+            gender: null,
+            ageRange: null,
+            birthyear: null,
+            birthday: null,
+            birthdayType: null,
+            isLeapMonth: null,
+            phoneNumber: null,
+          },
+          identities: [],
+        },
+      });
+      const me = await call(t, 'GET', '/members/me', { token: res.body.tokens.accessToken });
+      expect(me.body).toEqual(res.body.member);
+      const stored = await t.db.query(`SELECT password_hash FROM members WHERE id = $1`, [res.body.member.id]);
+      expect(stored.rows[0].password_hash).toMatch(/^\$argon2id\$/);
+    });
+
+    it('refuses an email already taken, compared case- and width-insensitively', async () => {
+      const { email } = await signup(t);
+      const [local, domain] = email.split('@');
+      const fullWidthDomain = domain.replace('example', 'ｅｘａｍｐｌｅ');
+      for (const variant of [email.toUpperCase(), ` ${email} `, `${local}@${fullWidthDomain}`]) {
+        const res = await call(t, 'POST', '/auth/signup', {
+          body: { email: variant, password: 'another password!', name: 'X' },
+        });
+        expect(res.status).toBe(409);
+        expect(res.body.code).toBe('EMAIL_TAKEN');
+      }
+    });
+
+    it('refuses bad input field by field', async () => {
+      const cases = [
+        { email: 'not-an-email', password: 'long enough password', name: 'A' },
+        { email: uniqueEmail(), password: 'short', name: 'A' },
+        { email: uniqueEmail(), password: 'long enough password', name: '' },
+        { email: uniqueEmail(), password: 'long enough password', name: 'A\u0000B' },
+        { email: uniqueEmail(), password: 'long enough password', name: 'A', role: 'admin' },
+        { email: uniqueEmail(), password: 12345678, name: 'A' },
+      ];
+      for (const body of cases) {
+        const res = await call(t, 'POST', '/auth/signup', { body });
+        expect(res.status).toBe(400);
+        expect(res.body.code).toBe('VALIDATION_FAILED');
+      }
+    });
+
+    it('mails a verification link whose token verifies the email once', async () => {
+      const { email, accessToken } = await signup(t);
+      const mail = await waitForMail(t, { to: email, template: 'email-verification' });
+      expect(mail.link).toMatch(/^https:\/\/app\.example\.com\/auth#email-verification-token=/);
+      const token = new URL(mail.link!).hash.split('=')[1];
+      expect((await call(t, 'POST', '/auth/email/verify', { body: { token } })).status).toBe(204);
+      expect((await call(t, 'GET', '/members/me', { token: accessToken })).body.emailVerified).toBe(true);
+      const again = await call(t, 'POST', '/auth/email/verify', { body: { token } });
+      expect(again.status).toBe(400);
+      expect(again.body.code).toBe('TICKET_INVALID');
+    });
+  });
+
+  describe('password login', () => {
+    it('logs in with the email in any case, with amr pwd', async () => {
+      const { email, password, outcome } = await signup(t);
+      const res = await login(email.toUpperCase(), password);
+      expect(res.status).toBe(200);
+      expect(res.body.result).toBe('LOGGED_IN');
+      expect(res.body.member.id).toBe(outcome.member.id);
+      expect(decodeJwt(res.body.tokens.accessToken).payload.amr).toEqual(['pwd']);
+    });
+
+    it('answers the same INVALID_CREDENTIALS for a wrong password and an unknown email', async () => {
+      const { email } = await signup(t);
+      const wrong = await login(email, 'not the password');
+      const unknown = await login(uniqueEmail(), 'not the password');
+      for (const res of [wrong, unknown]) {
+        expect(res.status).toBe(401);
+        expect(res.body.code).toBe('INVALID_CREDENTIALS');
+      }
+      expect(wrong.body.message).toBe(unknown.body.message);
+    });
+
+    it('writes audit events with the member id and no personal data', async () => {
+      const { email, password, outcome } = await signup(t);
+      await login(email, password);
+      await login(email, 'wrong password');
+      const rows = await t.db.query(
+        `SELECT type, data::text AS data FROM audit_events WHERE member_id = $1 ORDER BY id`,
+        [outcome.member.id],
+      );
+      expect(rows.rows.map((r: { type: string }) => r.type)).toEqual([
+        'member.signed_up',
+        'member.logged_in',
+        'member.login_failed',
+      ]);
+      for (const r of rows.rows as Array<{ data: string }>) {
+        expect(r.data).not.toContain(email);
+        expect(r.data).not.toContain('홍길동');
+      }
+    });
+  });
+
+  describe('deactivated members', () => {
+    it('are told DEACTIVATED_MEMBER with no tokens, mailed a reactivation link, and come back with it', async () => {
+      const { email, password, accessToken, outcome } = await signup(t);
+      await t.app.get(MembersService).deactivate(outcome.member.id);
+      // Deactivation ends every session.
+      expect((await call(t, 'GET', '/members/me', { token: accessToken })).status).toBe(401);
+
+      const res = await login(email, password);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ result: 'DEACTIVATED_MEMBER' });
+      const mail = await waitForMail(t, { to: email, template: 'reactivation' });
+      const token = new URL(mail.link!).hash.split('=')[1];
+
+      const back = await call(t, 'POST', '/auth/reactivate', { body: { token } });
+      expect(back.status).toBe(200);
+      expect(back.body.result).toBe('LOGGED_IN');
+      expect(back.body.member.status).toBe('active');
+      expect((await call(t, 'GET', '/members/me', { token: back.body.tokens.accessToken })).status).toBe(200);
+      expect((await call(t, 'POST', '/auth/reactivate', { body: { token } })).body.code).toBe('TICKET_INVALID');
+      expect((await login(email, password)).body.result).toBe('LOGGED_IN');
+    });
+
+    it('are not told DEACTIVATED_MEMBER without the right password', async () => {
+      const { email, outcome } = await signup(t);
+      await t.app.get(MembersService).deactivate(outcome.member.id);
+      expect((await login(email, 'wrong password')).body.code).toBe('INVALID_CREDENTIALS');
+    });
+  });
+});
+
+describe('login rate limits', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // 4 per minute per IP, hence 2 per minute per account.
+    t = await startTestApp({ env: { RATE_LIMIT_AUTH_PER_MINUTE: '4' } });
+  });
+  afterAll(() => t.close());
+
+  it('limits attempts per account, then per IP', async () => {
+    const a = uniqueEmail();
+    const b = uniqueEmail();
+    const attempt = (email: string) => call(t, 'POST', '/auth/login', { body: { email, password: 'guess' } });
+    expect((await attempt(a)).status).toBe(401);
+    expect((await attempt(a.toUpperCase())).status).toBe(401);
+    const third = await attempt(a);
+    expect(third.status).toBe(429);
+    expect(third.body.code).toBe('RATE_LIMITED');
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another account from the same address is still allowed until the address's own limit.
+    expect((await attempt(b)).status).toBe(401);
+    expect((await attempt(b)).status).toBe(429);
+  });
+});
