@@ -12,6 +12,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigError } from '../src/config/environment';
 import { bootstrap, closeOnSignals } from '../src/main';
+import { KakaoEmulator, startKakaoEmulator } from '../test/emulator';
 import { EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './lib/embedded-postgres';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -64,6 +65,24 @@ async function main(): Promise<void> {
 
   const port = Number(env.PORT ?? 3000);
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${port}`;
+  const redirectUri = env.KAKAO_REDIRECT_URI ?? `${publicUrl}/auth/kakao/callback`;
+
+  // The Kakao emulator stands in for Kakao unless the environment points at a real (or another) Kakao.
+  let emulator: KakaoEmulator | undefined;
+  if (!env.KAKAO_AUTH_BASE_URL) {
+    const preferred = Number(env.EMULATOR_PORT ?? 9080);
+    emulator = await startKakaoEmulator({
+      port: (await portIsFree(preferred)) ? preferred : await freePort(),
+      restApiKey: env.KAKAO_REST_API_KEY ?? 'dev-rest-api-key',
+      clientSecret: env.KAKAO_CLIENT_SECRET ?? secrets.KAKAO_CLIENT_SECRET,
+      adminKey: env.KAKAO_ADMIN_KEY ?? secrets.KAKAO_ADMIN_KEY,
+      appId: env.KAKAO_APP_ID ?? '1000001',
+      redirectUris: [redirectUri, `${publicUrl}/demo/kakao-callback`],
+      logoutRedirectUris: [`${publicUrl}/demo`],
+    });
+    env.KAKAO_AUTH_BASE_URL = emulator.url;
+    env.KAKAO_API_BASE_URL = emulator.url;
+  }
   const defaults: Record<string, string> = {
     NODE_ENV: 'development',
     PORT: String(port),
@@ -73,7 +92,9 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'info',
     KAKAO_REST_API_KEY: 'dev-rest-api-key',
     KAKAO_APP_ID: '1000001',
+    KAKAO_REDIRECT_URI: redirectUri,
     ALLOWED_RETURN_URLS: `${publicUrl}/demo`,
+    ALLOWED_CODE_REDIRECT_URIS: `${publicUrl}/demo/kakao-callback`,
     ...secrets,
   };
   for (const [key, value] of Object.entries(defaults)) if (env[key] === undefined && value) env[key] = value;
@@ -84,6 +105,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
+      await emulator?.close();
       await pg?.stop();
       process.exit(1);
     }
@@ -92,7 +114,7 @@ async function main(): Promise<void> {
 
   const app = await bootstrap(config);
   closeOnSignals(app, () => {
-    void (pg?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+    void Promise.allSettled([emulator?.close(), pg?.stop()]).finally(() => process.exit(0));
   });
 
   const lines = [
@@ -103,6 +125,8 @@ async function main(): Promise<void> {
     `  OpenAPI      ${publicUrl}/docs-json`,
     `  Health       ${publicUrl}/health/ready`,
     `  Metrics      ${publicUrl}/metrics`,
+    `  Kakao login  ${publicUrl}/auth/kakao/login`,
+    `  Kakao        ${emulator ? `emulator at ${emulator.url} (consent page: sign in through the link above)` : env.KAKAO_AUTH_BASE_URL}`,
     `  PostgreSQL   ${pg ? `embedded, 127.0.0.1:${pgPort}, database ${DATABASE}` : 'DATABASE_URL from the environment'}`,
     'Press Ctrl+C to stop.',
     '',
