@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { ACCOUNT_THROTTLER, accountTracker, AUTH_THROTTLER } from './common/rate-limit/rate-limit';
 import { AuditModule } from './audit/audit.module';
+import { KakaoAuthModule } from './kakao-auth/kakao-auth.module';
 import { MembersModule } from './members/members.module';
 import { TokensModule } from './tokens/tokens.module';
 import { DatabaseModule } from './database/database.module';
@@ -51,6 +52,7 @@ export class AppModule {
         AuditModule,
         TokensModule,
         MembersModule,
+        KakaoAuthModule,
         ...(options.imports ?? []),
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -1,8 +1,9 @@
 import { AuditEvents1763800000000 } from './1763800000000-audit-events';
 import { MembersAndSessions1763800000200 } from './1763800000200-members-and-sessions';
+import { KakaoLogin1763800000300 } from './1763800000300-kakao-login';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from TypeScript in tests
  * and from the compiled build; `migration:generate` writes the file, add its class here.
  */
-export const MIGRATIONS = [AuditEvents1763800000000, MembersAndSessions1763800000200];
+export const MIGRATIONS = [AuditEvents1763800000000, MembersAndSessions1763800000200, KakaoLogin1763800000300];

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { AppConfig } from '../../config/app-config';
+import { InjectConfig } from '../../config/config.module';
+
+const VERSION = 'v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * AES-256-GCM for tokens kept at rest (Kakao's access and refresh tokens, PKCE verifiers). The output is
+ * `v1.<iv>.<ciphertext+tag>` in base64url; `aad` binds a value to its row so it cannot be moved to another.
+ */
+@Injectable()
+export class TokenCipher {
+  private readonly key: Buffer;
+
+  constructor(@InjectConfig() config: AppConfig) {
+    this.key = config.tokenEncryptionKey;
+  }
+
+  encrypt(plaintext: string, aad = ''): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(aad));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return `${VERSION}.${iv.toString('base64url')}.${body.toString('base64url')}`;
+  }
+
+  /** Throws when the value was tampered with, encrypted under another key, or bound to another row. */
+  decrypt(sealed: string, aad = ''): string {
+    const [version, iv, body] = sealed.split('.');
+    if (version !== VERSION || !iv || !body) throw new Error('Not a sealed token');
+    const data = Buffer.from(body, 'base64url');
+    if (data.length < TAG_BYTES) throw new Error('Not a sealed token');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+    decipher.setAAD(Buffer.from(aad));
+    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+    return Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()]).toString(
+      'utf8',
+    );
+  }
+}

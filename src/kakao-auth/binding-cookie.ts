@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+
+export const BINDING_COOKIE = 'kakao_auth_binding';
+const VALUE = /^[A-Za-z0-9_-]{43}$/;
+
+/** The browser-binding value of this request, if it carries a well-formed one. */
+export function readBinding(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === BINDING_COOKIE && VALUE.test(rest.join('='))) return rest.join('=');
+  }
+  return undefined;
+}
+
+/**
+ * Binds login transactions to the browser that started them (RFC 9700 4.7: a state alone does not stop
+ * login CSRF if it can be replayed from another browser). HttpOnly and SameSite=Lax: sent on Kakao's
+ * top-level redirect back to the callback, never readable by scripts. Reused while valid so that two tabs
+ * can log in at once.
+ */
+export function ensureBinding(request: FastifyRequest, reply: FastifyReply, secure: boolean): string {
+  const value = readBinding(request) ?? randomBytes(32).toString('base64url');
+  const attributes = ['Path=/auth/kakao', 'HttpOnly', 'SameSite=Lax', 'Max-Age=600', ...(secure ? ['Secure'] : [])];
+  void reply.header('set-cookie', `${BINDING_COOKIE}=${value}; ${attributes.join('; ')}`);
+  return value;
+}

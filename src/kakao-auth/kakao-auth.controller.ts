@@ -1,0 +1,259 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSeeOtherResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { Public } from '../common/auth/public.decorator';
+import { AppException, ErrorResponse } from '../common/errors';
+import { RequestId } from '../common/http/received-at';
+import { RateLimited } from '../common/rate-limit/rate-limit';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { KakaoClient } from '../kakao/kakao.client';
+import { toKakaoProfile } from '../kakao/kakao-profile';
+import { LoginOutcomeDto, toLoginOutcomeDto } from '../members/dto/member.dto';
+import type { LoginOutcome } from '../members/login-outcome';
+import { SWAGGER_TAGS } from '../swagger';
+import { bearerToken } from '../tokens/principal';
+import { hashToken, SessionsService } from '../tokens/sessions.service';
+import { ensureBinding, readBinding } from './binding-cookie';
+import {
+  AuthorizeUrlDto,
+  AuthorizeUrlRequestDto,
+  CallbackQueryDto,
+  CodeLoginRequestDto,
+  LoginQueryDto,
+  NativeLoginRequestDto,
+  TicketExchangeRequestDto,
+} from './dto/kakao-auth.dto';
+import { KakaoLoginService } from './kakao-login.service';
+import { KakaoPassport } from './kakao-passport';
+import type { LoginRequestContext } from './kakao.strategy';
+import { LoginTransactionsRepository } from './login-transactions.repository';
+import { isAllowedReturnUrl, withParams } from './return-url';
+
+/** Kakao's authorize errors (KAKAO_API.md 1) in our codes. */
+function kakaoErrorCode(
+  error: string,
+): 'KAKAO_ACCESS_DENIED' | 'KAKAO_CONSENT_REQUIRED' | 'KAKAO_TOKEN_EXCHANGE_FAILED' {
+  if (error === 'access_denied') return 'KAKAO_ACCESS_DENIED';
+  if (error === 'consent_required') return 'KAKAO_CONSENT_REQUIRED';
+  return 'KAKAO_TOKEN_EXCHANGE_FAILED';
+}
+
+@ApiTags(SWAGGER_TAGS.kakao)
+@Controller('auth')
+@Public()
+export class KakaoAuthController {
+  constructor(
+    private readonly passport: KakaoPassport,
+    private readonly logins: KakaoLoginService,
+    private readonly transactions: LoginTransactionsRepository,
+    private readonly sessions: SessionsService,
+    private readonly kakao: KakaoClient,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Get('kakao/login')
+  @RateLimited()
+  @ApiOperation({
+    summary: 'Start a Kakao login (redirect flow)',
+    description:
+      '302 to Kakao with state, nonce and PKCE S256. The transaction is stored server-side and bound to this browser by an HttpOnly cookie; Kakao then redirects to /auth/kakao/callback.',
+  })
+  @ApiFoundResponse({ description: "Redirect to Kakao's authorize endpoint" })
+  @ApiBadRequestResponse({ type: ErrorResponse, description: 'RETURN_URL_NOT_ALLOWED or VALIDATION_FAILED' })
+  async login(
+    @Query() query: LoginQueryDto,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const url = await this.start(request, reply, { intent: 'login', ...query });
+    void reply.header('cache-control', 'no-store').redirect(url, 302);
+  }
+
+  @Post('kakao/authorize-url')
+  @HttpCode(200)
+  @RateLimited()
+  @ApiBearerAuth('bearer')
+  @ApiOperation({
+    summary: 'The same authorize URL, for front-ends that navigate themselves',
+    description:
+      'No token for intent login; the access token of the member for link and recertify (recertify forces prompt=login).',
+  })
+  @ApiOkResponse({ type: AuthorizeUrlDto })
+  @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'UNAUTHENTICATED for link/recertify without a token' })
+  async authorizeUrl(
+    @Body() body: AuthorizeUrlRequestDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuthorizeUrlDto> {
+    let memberId: string | undefined;
+    if (body.intent !== 'login') {
+      const token = bearerToken(request);
+      if (!token) throw new AppException('UNAUTHENTICATED', `intent ${body.intent} needs the member's access token`);
+      memberId = (await this.sessions.authenticate(token)).sub;
+    }
+    const prompt = body.intent === 'recertify' ? 'login' : body.prompt;
+    void reply.header('cache-control', 'no-store');
+    return { url: await this.start(request, reply, { ...body, prompt, memberId }) };
+  }
+
+  @Get('kakao/callback')
+  @ApiOperation({
+    summary: "Kakao's redirect back (redirect flow)",
+    description:
+      'Checks the state against the stored transaction and the browser cookie before calling Kakao, exchanges the code with the PKCE verifier, verifies the id_token, and decides the outcome. With a returnTo: 303 to it with ?ticket= (one-time, 60 s; exchange at POST /auth/tickets/exchange) or ?error=CODE. Without: the LoginOutcome as JSON.',
+  })
+  @ApiSeeOtherResponse({ description: 'Back to returnTo with ?ticket=… or ?error=…' })
+  @ApiOkResponse({ type: LoginOutcomeDto })
+  @ApiBadRequestResponse({ type: ErrorResponse, description: 'INVALID_STATE, STATE_EXPIRED' })
+  async callback(
+    @Query() query: CallbackQueryDto,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @RequestId() requestId: string,
+  ): Promise<void> {
+    // Tokens and tickets pass through this response: never cached, never leaked through a Referer.
+    void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    if (!query.state) throw new AppException('INVALID_STATE', 'The state parameter is missing');
+    const binding = readBinding(request);
+    const consumed = await this.transactions.consume(hashToken(query.state), binding ? hashToken(binding) : undefined);
+    if (!consumed.ok) {
+      if (consumed.reason === 'expired')
+        throw new AppException('STATE_EXPIRED', 'The login took too long; start again');
+      throw new AppException('INVALID_STATE', 'Unknown, already used or foreign login state');
+    }
+    const tx = consumed.transaction;
+    let outcome: LoginOutcome;
+    try {
+      if (query.error) throw new AppException(kakaoErrorCode(query.error), `Kakao answered ${query.error}`);
+      if (!query.code) throw new AppException('VALIDATION_FAILED', 'The code parameter is missing');
+      const { profile, tokens } = await this.passport.complete(query.code, query.state, tx);
+      outcome = await this.logins.complete({
+        profile,
+        tokens,
+        intent: tx.intent,
+        memberId: tx.memberId,
+        nonce: tx.nonce,
+        requireIdToken: true,
+        requestId,
+      });
+    } catch (err) {
+      if (tx.returnTo && err instanceof AppException) {
+        void reply.redirect(withParams(tx.returnTo, { error: err.code }), 303);
+        return;
+      }
+      throw err;
+    }
+    if (tx.returnTo) {
+      void reply.redirect(withParams(tx.returnTo, { ticket: await this.logins.issueTicket(outcome) }), 303);
+      return;
+    }
+    void reply.status(200).send(toLoginOutcomeDto(outcome));
+  }
+
+  @Post('kakao/code')
+  @HttpCode(200)
+  @RateLimited()
+  @ApiOperation({
+    summary: 'Hybrid flow: a front-end got the code with Kakao’s JavaScript SDK and hands it over',
+    description:
+      'The redirect URI must be in ALLOWED_CODE_REDIRECT_URIS. Pass the PKCE verifier and nonce the front-end used.',
+  })
+  @ApiOkResponse({ type: LoginOutcomeDto })
+  @ApiBadRequestResponse({ type: ErrorResponse, description: 'REDIRECT_URI_NOT_ALLOWED, KAKAO_TOKEN_EXCHANGE_FAILED' })
+  async code(@Body() body: CodeLoginRequestDto, @RequestId() requestId: string): Promise<LoginOutcomeDto> {
+    if (!this.config.allowedCodeRedirectUris.includes(body.redirectUri)) {
+      throw new AppException('REDIRECT_URI_NOT_ALLOWED', 'This redirect URI is not accepted for code logins');
+    }
+    const tokens = await this.kakao.exchangeCode({
+      code: body.code,
+      redirectUri: body.redirectUri,
+      codeVerifier: body.codeVerifier,
+    });
+    const profile = toKakaoProfile(await this.kakao.getUser(tokens.access_token));
+    return toLoginOutcomeDto(
+      await this.logins.complete({
+        profile,
+        tokens,
+        intent: 'login',
+        nonce: body.nonce,
+        requireIdToken: false,
+        requestId,
+      }),
+    );
+  }
+
+  @Post('kakao/native')
+  @HttpCode(200)
+  @RateLimited()
+  @ApiOperation({
+    summary: 'Native SDK flow: an app logged in with Kakao’s SDK and hands over its tokens',
+    description:
+      'The access token must belong to KAKAO_APP_ID (access_token_info); an id_token, when given, must verify with an audience from KAKAO_REST_API_KEY or KAKAO_EXTRA_AUDIENCES.',
+  })
+  @ApiOkResponse({ type: LoginOutcomeDto })
+  @ApiUnauthorizedResponse({
+    type: ErrorResponse,
+    description: 'UNAUTHENTICATED (token of another app), ID_TOKEN_INVALID',
+  })
+  async native(@Body() body: NativeLoginRequestDto, @RequestId() requestId: string): Promise<LoginOutcomeDto> {
+    const info = await this.kakao.getAccessTokenInfo(body.accessToken);
+    if (info.app_id !== this.config.kakao.appId) {
+      throw new AppException('UNAUTHENTICATED', 'The Kakao access token belongs to another app');
+    }
+    const profile = toKakaoProfile(await this.kakao.getUser(body.accessToken));
+    if (profile.kakaoId !== info.id)
+      throw new AppException('UNAUTHENTICATED', 'The Kakao access token does not match its user');
+    const tokens = {
+      token_type: 'bearer',
+      access_token: body.accessToken,
+      expires_in: info.expires_in,
+      id_token: body.idToken,
+    };
+    return toLoginOutcomeDto(
+      await this.logins.complete({
+        profile,
+        tokens,
+        intent: 'login',
+        nonce: body.nonce,
+        audiences: [this.config.kakao.restApiKey, ...this.config.kakao.extraAudiences],
+        requireIdToken: false,
+        requestId,
+      }),
+    );
+  }
+
+  @Post('tickets/exchange')
+  @HttpCode(200)
+  @RateLimited()
+  @ApiOperation({ summary: 'Trade the one-time ticket of a redirect login for its LoginOutcome (60 s, single use)' })
+  @ApiOkResponse({ type: LoginOutcomeDto })
+  @ApiBadRequestResponse({ type: ErrorResponse, description: 'TICKET_INVALID' })
+  async exchange(
+    @Body() body: TicketExchangeRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<LoginOutcomeDto> {
+    void reply.header('cache-control', 'no-store');
+    return this.logins.exchangeTicket(body.ticket);
+  }
+
+  private async start(request: FastifyRequest, reply: FastifyReply, context: LoginRequestContext): Promise<string> {
+    if (context.returnTo !== undefined && !isAllowedReturnUrl(context.returnTo, this.config.allowedReturnUrls)) {
+      throw new AppException('RETURN_URL_NOT_ALLOWED', 'returnTo is not one of ALLOWED_RETURN_URLS');
+    }
+    const binding = ensureBinding(request, reply, this.config.http.publicUrl.startsWith('https:'));
+    // OIDC nonce (≥128 bits): binds the id_token to this transaction.
+    const nonce = randomBytes(32).toString('base64url');
+    return this.passport.authorizeUrl(context, binding, nonce);
+  }
+}

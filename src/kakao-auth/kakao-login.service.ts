@@ -1,0 +1,180 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { TokenCipher } from '../common/crypto/token-cipher';
+import { AppException } from '../common/errors';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { KakaoIdTokenVerifier } from '../kakao/kakao-id-token.verifier';
+import type { KakaoProfile } from '../kakao/kakao-profile';
+import { KakaoTokenStore } from '../kakao/kakao-token.store';
+import type { KakaoTokenResponse } from '../kakao/kakao.types';
+import { LoginOutcomeDto, toLoginOutcomeDto } from '../members/dto/member.dto';
+import type { LoginOutcome } from '../members/login-outcome';
+import { MembersRepository } from '../members/members.repository';
+import { hashToken, SessionsService } from '../tokens/sessions.service';
+import type { LoginIntent } from './login-transactions.repository';
+import { LoginTransactionsRepository } from './login-transactions.repository';
+
+export const TICKET_TTL_SECONDS = 60;
+
+export interface KakaoLoginInput {
+  profile: KakaoProfile;
+  tokens: KakaoTokenResponse;
+  intent: LoginIntent;
+  /** The signed-in member for `link` and `recertify`. */
+  memberId?: string | null;
+  /** The nonce the id_token must carry (the transaction's, or the hybrid/native caller's). */
+  nonce?: string;
+  /** Audiences the id_token may have (the REST API key; plus the extra app keys for native SDK tokens). */
+  audiences?: string[];
+  /** Whether an id_token must be present (it always is when we asked for `openid` ourselves). */
+  requireIdToken: boolean;
+  requestId?: string;
+}
+
+/** Raised inside a transaction that lost a first-login race: the transaction is rolled back and retried. */
+class LostFirstLoginRace extends Error {}
+
+/**
+ * Decides what a Kakao login means for the service (the `result` of API.md) and does it in one transaction:
+ * the member and its Kakao identity, Kakao's tokens, the service's session, the audit trail.
+ */
+@Injectable()
+export class KakaoLoginService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly members: MembersRepository,
+    private readonly sessions: SessionsService,
+    private readonly idTokens: KakaoIdTokenVerifier,
+    private readonly kakaoTokens: KakaoTokenStore,
+    private readonly audit: AuditService,
+    private readonly transactions: LoginTransactionsRepository,
+    private readonly cipher: TokenCipher,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async complete(input: KakaoLoginInput): Promise<LoginOutcome> {
+    await this.checkIdToken(input);
+    switch (input.intent) {
+      case 'login':
+        return this.login(input);
+      case 'link':
+        return this.link(input);
+      case 'recertify':
+        return this.recertify(input);
+    }
+  }
+
+  /** A one-time ticket that carries a finished login to the front-end without putting tokens in a URL. */
+  async issueTicket(outcome: LoginOutcome): Promise<string> {
+    const ticket = randomBytes(32).toString('base64url');
+    const sealed = this.cipher.encrypt(JSON.stringify(toLoginOutcomeDto(outcome)), 'ticket');
+    await this.transactions.createTicket(hashToken(ticket), sealed, TICKET_TTL_SECONDS);
+    return ticket;
+  }
+
+  /** The LoginOutcome (already in its HTTP shape) of a ticket, once. */
+  async exchangeTicket(ticket: string): Promise<LoginOutcomeDto> {
+    const sealed = /^[A-Za-z0-9_-]{43}$/.test(ticket)
+      ? await this.transactions.consumeTicket(hashToken(ticket))
+      : undefined;
+    if (!sealed) throw new AppException('TICKET_INVALID', 'The ticket is invalid, used or expired');
+    return JSON.parse(this.cipher.decrypt(sealed, 'ticket')) as LoginOutcomeDto;
+  }
+
+  /** OIDC Core 3.1.3.7 through the verifier, plus: the id_token's subject is the user /v2/user/me returned. */
+  private async checkIdToken(input: KakaoLoginInput): Promise<void> {
+    const idToken = input.tokens.id_token;
+    if (!idToken) {
+      if (input.requireIdToken)
+        throw new AppException('ID_TOKEN_INVALID', 'Kakao returned no id_token', { reason: 'missing' });
+      return;
+    }
+    const claims = await this.idTokens.verify(idToken, { nonce: input.nonce, audiences: input.audiences });
+    if (claims.sub !== input.profile.kakaoId) {
+      throw new AppException('ID_TOKEN_INVALID', 'The Kakao id_token is not valid', { reason: 'sub' });
+    }
+  }
+
+  private async login(input: KakaoLoginInput): Promise<LoginOutcome> {
+    // Two first logins of one Kakao account race on the identity's unique key; the loser starts over and
+    // finds the winner's member.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction((manager) => this.loginOnce(manager, input));
+      } catch (err) {
+        if (!(err instanceof LostFirstLoginRace) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private async loginOnce(manager: EntityManager, input: KakaoLoginInput): Promise<LoginOutcome> {
+    const { profile } = input;
+    const linked = await this.members.findByKakaoId(profile.kakaoId, manager);
+    if (linked) {
+      if (linked.status !== 'active') return { result: 'DEACTIVATED_MEMBER' };
+      await this.members.refreshKakaoProfile(manager, linked.memberId, profile);
+      await this.kakaoTokens.save(manager, linked.identityId, input.tokens);
+      return this.signIn(manager, 'LOGGED_IN', linked.memberId, input, 'member.logged_in');
+    }
+    const memberId = await this.members.createFromKakao(manager, profile);
+    const link = await this.members.linkKakao(manager, memberId, profile);
+    if ('conflict' in link) throw new LostFirstLoginRace();
+    await this.kakaoTokens.save(manager, link.identityId, input.tokens);
+    return this.signIn(manager, 'SIGNED_UP', memberId, input, 'member.signed_up');
+  }
+
+  private async link(input: KakaoLoginInput): Promise<LoginOutcome> {
+    const memberId = this.requireMember(input);
+    return this.dataSource.transaction(async (manager) => {
+      const link = await this.members.linkKakao(manager, memberId, input.profile);
+      if ('conflict' in link) {
+        throw new AppException(
+          link.conflict,
+          link.conflict === 'KAKAO_ALREADY_LINKED'
+            ? 'This Kakao account is linked to another member'
+            : 'This member already has a Kakao account linked',
+        );
+      }
+      await this.members.refreshKakaoProfile(manager, memberId, input.profile);
+      await this.kakaoTokens.save(manager, link.identityId, input.tokens);
+      return this.signIn(manager, 'LINKED', memberId, input, 'member.kakao_linked');
+    });
+  }
+
+  /** Only the member's own Kakao account re-certifies them. */
+  private async recertify(input: KakaoLoginInput): Promise<LoginOutcome> {
+    const memberId = this.requireMember(input);
+    return this.dataSource.transaction(async (manager) => {
+      const identity = await this.members.findKakaoIdentity(memberId, manager);
+      if (!identity || identity.kakaoId !== input.profile.kakaoId) {
+        throw new AppException('FORBIDDEN', 'Re-certification needs the Kakao account linked to this member');
+      }
+      await this.members.refreshKakaoProfile(manager, memberId, input.profile);
+      await this.kakaoTokens.save(manager, identity.identityId, input.tokens);
+      return this.signIn(manager, 'RECERTIFIED', memberId, input, 'member.recertified');
+    });
+  }
+
+  private requireMember(input: KakaoLoginInput): string {
+    if (!input.memberId) throw new AppException('UNAUTHENTICATED', 'This Kakao login needs a signed-in member');
+    return input.memberId;
+  }
+
+  private async signIn(
+    manager: EntityManager,
+    result: LoginOutcome['result'],
+    memberId: string,
+    input: KakaoLoginInput,
+    event: 'member.logged_in' | 'member.signed_up' | 'member.kakao_linked' | 'member.recertified',
+  ): Promise<LoginOutcome> {
+    const tokens = await this.sessions.start(manager, { memberId, amr: 'kakao', requestId: input.requestId });
+    await this.members.recordLogin(manager, memberId);
+    await this.audit.record({ type: event, memberId, requestId: input.requestId, data: { method: 'kakao' } }, manager);
+    const member = await this.members.findById(memberId, manager);
+    return { result, tokens, member };
+  }
+}

@@ -1,0 +1,42 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { KakaoTokenStore } from '../kakao/kakao-token.store';
+import { KakaoClient } from '../kakao/kakao.client';
+import { MembersRepository } from '../members/members.repository';
+import { SessionsService } from '../tokens/sessions.service';
+
+/**
+ * On logout, the member's stored Kakao token is logged out at Kakao (`/v1/user/logout`) and deleted. Kakao
+ * being down does not block the logout: the token is deleted anyway and expires at Kakao on its own.
+ */
+@Injectable()
+export class KakaoLogoutListener implements OnModuleInit {
+  private readonly logger = new Logger(KakaoLogoutListener.name);
+
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly members: MembersRepository,
+    private readonly tokens: KakaoTokenStore,
+    private readonly kakao: KakaoClient,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  onModuleInit(): void {
+    this.sessions.addLogoutListener((memberId) => this.logout(memberId));
+  }
+
+  async logout(memberId: string): Promise<void> {
+    const identity = await this.members.findKakaoIdentity(memberId);
+    if (!identity) return;
+    const accessToken = await this.tokens.accessToken(identity.identityId);
+    if (accessToken) {
+      await this.kakao
+        .logout({ accessToken })
+        .catch((err: unknown) =>
+          this.logger.warn({ memberId, error: err instanceof Error ? err.message : 'unknown' }, 'Kakao logout failed'),
+        );
+    }
+    await this.tokens.delete(this.dataSource.manager, identity.identityId);
+  }
+}

@@ -1,0 +1,185 @@
+import { exportJWK, generateKeyPair, JWK, SignJWT } from 'jose';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppConfig } from '../config/app-config';
+import { KakaoIdTokenVerifier } from './kakao-id-token.verifier';
+import { KakaoClient } from './kakao.client';
+
+type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+/**
+ * The id_token checks of the OpenID RP conformance plan (rp-id_token-*, rp-nonce-invalid,
+ * rp-key-rotation-op-sign-key) against a JWKS served over real HTTP.
+ */
+describe('KakaoIdTokenVerifier', () => {
+  const ISSUER = 'https://kauth.kakao.com';
+  const AUD = 'rest-api-key';
+  let server: Server;
+  let jwks: { keys: JWK[] };
+  let jwksCalls = 0;
+  let jwksDown = false;
+  let keyA: Key;
+  let keyB: Key;
+  let verifier: KakaoIdTokenVerifier;
+
+  let pubA: JWK;
+  let pubB: JWK;
+
+  async function sign(
+    claims: Record<string, unknown>,
+    options: { key?: Key; kid?: string | null; alg?: string } = {},
+  ): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const header: Record<string, unknown> = { alg: options.alg ?? 'RS256', typ: 'JWT' };
+    if (options.kid !== null) header.kid = options.kid ?? 'kid-a';
+    return new SignJWT({
+      iss: ISSUER,
+      aud: AUD,
+      sub: '1376016924429759243',
+      iat: now,
+      exp: now + 3600,
+      auth_time: now,
+      ...claims,
+    })
+      .setProtectedHeader(header as { alg: string })
+      .sign(options.key ?? keyA);
+  }
+
+  beforeAll(async () => {
+    const a = await generateKeyPair('RS256', { extractable: true });
+    const b = await generateKeyPair('RS256', { extractable: true });
+    keyA = a.privateKey;
+    keyB = b.privateKey;
+    pubA = { ...(await exportJWK(a.publicKey)), kid: 'kid-a', alg: 'RS256', use: 'sig' };
+    pubB = { ...(await exportJWK(b.publicKey)), kid: 'kid-b', alg: 'RS256', use: 'sig' };
+    server = createServer((_req, res) => {
+      jwksCalls++;
+      if (jwksDown) {
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(jwks));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  beforeEach(() => {
+    jwks = { keys: [pubA] };
+    jwksCalls = 0;
+    jwksDown = false;
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = {
+      kakao: {
+        authBaseUrl: base,
+        apiBaseUrl: base,
+        issuer: ISSUER,
+        restApiKey: AUD,
+        httpTimeoutMs: 2000,
+        adminKey: 'x',
+      },
+    } as unknown as AppConfig;
+    verifier = new KakaoIdTokenVerifier(new KakaoClient(config), config);
+  });
+
+  const reason = async (token: string, options?: { nonce?: string }) => {
+    try {
+      await verifier.verify(token, options);
+      return 'accepted';
+    } catch (err) {
+      return ((err as { code?: string; details?: { reason?: string } }).code ?? 'error');
+    }
+  };
+
+  it('accepts a valid token and returns its claims (rp-response_type-code)', async () => {
+    const claims = await verifier.verify(await sign({ nonce: 'n1' }), { nonce: 'n1' });
+    expect(claims.sub).toBe('1376016924429759243');
+  });
+
+  it('rp-id_token-issuer-mismatch', async () => {
+    expect(await reason(await sign({ iss: 'https://evil.example' }))).toBe('ID_TOKEN_INVALID');
+  });
+
+  it('rp-id_token-aud', async () => {
+    expect(await reason(await sign({ aud: 'another-app' }))).toBe('ID_TOKEN_INVALID');
+    expect(await reason(await sign({ aud: [AUD, 'another-app'] }))).toBe('ID_TOKEN_INVALID');
+    await expect(
+      verifier.verify(await sign({ aud: 'native-key' }), { audiences: [AUD, 'native-key'] }),
+    ).resolves.toBeTruthy();
+  });
+
+  it('rp-id_token-sub: missing or non-numeric sub', async () => {
+    expect(await reason(await sign({ sub: undefined }))).toBe('ID_TOKEN_INVALID');
+    expect(await reason(await sign({ sub: 'abc' }))).toBe('ID_TOKEN_INVALID');
+  });
+
+  it('rp-id_token-iat: missing, or in the future beyond the skew', async () => {
+    expect(await reason(await sign({ iat: undefined }))).toBe('ID_TOKEN_INVALID');
+    expect(await reason(await sign({ iat: Math.floor(Date.now() / 1000) + 600 }))).toBe('ID_TOKEN_INVALID');
+  });
+
+  it('refuses an expired token', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect(await reason(await sign({ iat: now - 7200, exp: now - 3600 }))).toBe('ID_TOKEN_INVALID');
+  });
+
+  it('rp-nonce-invalid', async () => {
+    expect(await reason(await sign({ nonce: 'other' }), { nonce: 'n1' })).toBe('ID_TOKEN_INVALID');
+    expect(await reason(await sign({}), { nonce: 'n1' })).toBe('ID_TOKEN_INVALID');
+  });
+
+  it('rp-id_token-sig-none and other algorithms', async () => {
+    const unsigned = (await sign({})).split('.');
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', kid: 'kid-a' })).toString('base64url')}.${unsigned[1]}.`;
+    expect(await reason(none)).toBe('ID_TOKEN_INVALID');
+    // HS256 keyed with the public key (RFC 8725 2.1).
+    const pub = JSON.stringify(jwks.keys[0]);
+    const hs = await new SignJWT({ iss: ISSUER, aud: AUD, sub: '1', iat: 1, exp: 9e9 })
+      .setProtectedHeader({ alg: 'HS256', kid: 'kid-a' })
+      .sign(Buffer.from(pub));
+    expect(await reason(hs)).toBe('ID_TOKEN_INVALID');
+  });
+
+  it('rp-id_token-bad-sig-rs256', async () => {
+    const token = (await sign({})).split('.');
+    const tampered = `${token[0]}.${Buffer.from(JSON.stringify({ iss: ISSUER, aud: AUD, sub: '2', iat: 1, exp: 9e9 })).toString('base64url')}.${token[2]}`;
+    expect(await reason(tampered)).toBe('ID_TOKEN_INVALID');
+    expect(await reason(await sign({}, { key: keyB }))).toBe('ID_TOKEN_INVALID');
+  });
+
+  it('rp-id_token-kid-absent-single-jwks: the only key is used', async () => {
+    expect(await reason(await sign({}, { kid: null }))).toBe('accepted');
+  });
+
+  it('rp-id_token-kid-absent-multiple-jwks: refused', async () => {
+    jwks = { keys: [pubA, pubB] };
+    expect(await reason(await sign({}, { kid: null }))).toBe('ID_TOKEN_INVALID');
+  });
+
+  it('rp-key-rotation-op-sign-key: a new kid triggers one refetch, then is cached', async () => {
+    expect(await reason(await sign({}))).toBe('accepted');
+    expect(jwksCalls).toBe(1);
+    jwks = { keys: [pubA, pubB] };
+    expect(await reason(await sign({}, { key: keyB, kid: 'kid-b' }))).toBe('accepted');
+    expect(jwksCalls).toBe(2);
+    expect(await reason(await sign({}, { key: keyB, kid: 'kid-b' }))).toBe('accepted');
+    expect(jwksCalls).toBe(2);
+  });
+
+  it('refetches for unknown kids at most once per 30 s', async () => {
+    expect(await reason(await sign({}))).toBe('accepted');
+    for (let i = 0; i < 5; i++) expect(await reason(await sign({}, { kid: `forged-${i}` }))).toBe('ID_TOKEN_INVALID');
+    expect(jwksCalls).toBe(2);
+  });
+
+  it('fails closed with a cold cache and Kakao down, and keeps working on a warm cache', async () => {
+    jwksDown = true;
+    expect(await reason(await sign({}))).toBe('KAKAO_UNAVAILABLE');
+    jwksDown = false;
+    expect(await reason(await sign({}))).toBe('accepted');
+    jwksDown = true;
+    expect(await reason(await sign({}))).toBe('accepted');
+  });
+});

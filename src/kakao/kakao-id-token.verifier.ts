@@ -1,0 +1,133 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { createLocalJWKSet, errors, JSONWebKeySet, jwtVerify, JWTVerifyGetKey } from 'jose';
+import { AppException } from '../common/errors';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { KakaoClient } from './kakao.client';
+import type { KakaoIdTokenClaims } from './kakao.types';
+
+/** Kakao asks for cached keys (KAKAO_API.md 3, JWKS): refreshed in the background of use every 10 minutes. */
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+/** An unknown kid refetches at most this often, so forged kids cannot make us hammer Kakao. */
+const JWKS_REFETCH_COOLDOWN_MS = 30_000;
+const CLOCK_TOLERANCE_SECONDS = 60;
+/** An id_token older than this is not accepted for a login, whatever its exp says. */
+const MAX_TOKEN_AGE_SECONDS = 24 * 3600;
+
+const invalid = (reason: string) => new AppException('ID_TOKEN_INVALID', 'The Kakao id_token is not valid', { reason });
+
+interface CachedJwks {
+  getKey: JWTVerifyGetKey;
+  kids: Set<string>;
+  fetchedAt: number;
+}
+
+/**
+ * Verifies Kakao's RS256 id_tokens (OIDC Core 3.1.3.7) against Kakao's JWKS. Kept apart from the verifier of
+ * our own HS256 tokens: each pins its own algorithm.
+ */
+@Injectable()
+export class KakaoIdTokenVerifier {
+  private readonly logger = new Logger(KakaoIdTokenVerifier.name);
+  private cache?: CachedJwks;
+  private lastFetchAttempt = 0;
+  private lastUnknownKidRefetch = 0;
+  private inflight?: Promise<CachedJwks>;
+
+  constructor(
+    private readonly kakao: KakaoClient,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * `audiences`: the REST API key for codes exchanged by us; plus KAKAO_EXTRA_AUDIENCES for tokens from a
+   * native or JavaScript SDK. `nonce`: required when the login transaction had one.
+   */
+  async verify(idToken: string, options: { nonce?: string; audiences?: string[] } = {}): Promise<KakaoIdTokenClaims> {
+    const audiences = options.audiences ?? [this.config.kakao.restApiKey];
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(idToken, (header, token) => this.key(header, token), {
+        algorithms: ['RS256'],
+        issuer: this.config.kakao.issuer,
+        audience: audiences,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        maxTokenAge: MAX_TOKEN_AGE_SECONDS,
+        requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp'],
+      }));
+    } catch (err) {
+      if (err instanceof AppException) throw err;
+      const reason = err instanceof errors.JOSEError ? err.code : 'malformed';
+      throw invalid(reason);
+    }
+    // A single audience is what Kakao issues; several (or an azp dance) are not expected from it.
+    if (Array.isArray(payload.aud) && payload.aud.length !== 1) throw invalid('aud');
+    if (typeof payload.sub !== 'string' || !/^\d+$/.test(payload.sub)) throw invalid('sub');
+    const now = Math.floor(Date.now() / 1000);
+    if ((payload.iat as number) > now + CLOCK_TOLERANCE_SECONDS) throw invalid('iat');
+    if (options.nonce !== undefined && payload.nonce !== options.nonce) throw invalid('nonce');
+    return payload as unknown as KakaoIdTokenClaims;
+  }
+
+  private async key(header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]) {
+    let jwks = await this.jwks();
+    if (
+      header.kid !== undefined &&
+      !jwks.kids.has(header.kid) &&
+      Date.now() - this.lastUnknownKidRefetch > JWKS_REFETCH_COOLDOWN_MS
+    ) {
+      // Kakao rotates keys: a kid we do not know yet may be new.
+      this.lastUnknownKidRefetch = Date.now();
+      jwks = await this.refetch().catch(() => jwks);
+    }
+    try {
+      return await jwks.getKey(header, token);
+    } catch (err) {
+      throw invalid(err instanceof errors.JOSEError ? err.code : 'kid');
+    }
+  }
+
+  /** The cached JWKS; refreshed when stale (a stale copy is kept if Kakao is down); fetched when cold. */
+  private async jwks(): Promise<CachedJwks> {
+    if (!this.cache) {
+      try {
+        return await this.refetch();
+      } catch (err) {
+        // Fail closed: with no keys at all nothing can be verified.
+        if (err instanceof AppException) throw err;
+        throw new AppException('KAKAO_UNAVAILABLE', "Kakao's signing keys could not be fetched", undefined, 503);
+      }
+    }
+    if (
+      Date.now() - this.cache.fetchedAt > JWKS_MAX_AGE_MS &&
+      Date.now() - this.lastFetchAttempt > JWKS_REFETCH_COOLDOWN_MS
+    ) {
+      void this.refetch().catch(() => undefined);
+    }
+    return this.cache;
+  }
+
+  private refetch(): Promise<CachedJwks> {
+    this.inflight ??= (async () => {
+      this.lastFetchAttempt = Date.now();
+      try {
+        const body = (await this.kakao.getJwks()) as JSONWebKeySet;
+        if (!body || !Array.isArray(body.keys)) {
+          throw new AppException('KAKAO_UNAVAILABLE', "Kakao's signing keys could not be read", undefined, 502);
+        }
+        this.cache = {
+          getKey: createLocalJWKSet(body),
+          kids: new Set(body.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string')),
+          fetchedAt: Date.now(),
+        };
+        return this.cache;
+      } catch (err) {
+        this.logger.warn({ cached: Boolean(this.cache) }, "Fetching Kakao's JWKS failed");
+        throw err;
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    return this.inflight;
+  }
+}

@@ -1,0 +1,310 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { AppException } from '../common/errors';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { parseKakaoJson } from './kakao-json';
+import type {
+  KakaoAccessTokenInfo,
+  KakaoServiceTerm,
+  KakaoServiceTermsResponse,
+  KakaoTokenResponse,
+  KakaoUserRaw,
+} from './kakao.types';
+
+/** A kapi error (`{msg, code}`); surfaced as KAKAO_UNAVAILABLE unless the caller handles its Kakao code. */
+export class KakaoApiError extends AppException {
+  constructor(
+    readonly httpStatus: number,
+    readonly kakaoCode: number | undefined,
+    path: string,
+  ) {
+    super('KAKAO_UNAVAILABLE', `Kakao refused ${path}`, { kakaoCode }, 502);
+  }
+}
+
+type Host = 'auth' | 'api';
+type Auth = { bearer: string } | { admin: true } | undefined;
+
+interface RequestOptions {
+  host: Host;
+  path: string;
+  method: 'GET' | 'POST';
+  auth?: Auth;
+  params?: Record<string, string | undefined>;
+  /** Reads may be retried once; a code exchange or an unlink never is. */
+  idempotent?: boolean;
+  /** Log name of the call (paths can hold nothing secret, but keep names stable for metrics). */
+  name: string;
+}
+
+interface RawResponse {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * The one client for every call to Kakao (kauth and kapi): timeouts, one retry for idempotent reads, error
+ * mapping to our codes, ids parsed as strings, and logs without tokens or secrets.
+ */
+@Injectable()
+export class KakaoClient {
+  private readonly logger = new Logger(KakaoClient.name);
+
+  constructor(@InjectConfig() private readonly config: AppConfig) {}
+
+  /** authorization_code grant (KAKAO_API.md 2). Never retried: a code is single use. */
+  async exchangeCode(input: { code: string; redirectUri: string; codeVerifier?: string }): Promise<KakaoTokenResponse> {
+    return this.tokenRequest('token.authorization_code', {
+      grant_type: 'authorization_code',
+      client_id: this.config.kakao.restApiKey,
+      redirect_uri: input.redirectUri,
+      code: input.code,
+      code_verifier: input.codeVerifier,
+      client_secret: this.config.kakao.clientSecret,
+    });
+  }
+
+  /** refresh_token grant: a new refresh token comes only when the old one had under a month left. */
+  async refreshTokens(refreshToken: string): Promise<KakaoTokenResponse> {
+    return this.tokenRequest('token.refresh_token', {
+      grant_type: 'refresh_token',
+      client_id: this.config.kakao.restApiKey,
+      refresh_token: refreshToken,
+      client_secret: this.config.kakao.clientSecret,
+    });
+  }
+
+  async getUser(accessToken: string): Promise<KakaoUserRaw> {
+    const { body } = await this.kapi({
+      name: 'user.me',
+      host: 'api',
+      method: 'GET',
+      path: '/v2/user/me',
+      auth: { bearer: accessToken },
+      params: { secure_resource: 'true' },
+      idempotent: true,
+    });
+    return expectUser(body);
+  }
+
+  async getAccessTokenInfo(accessToken: string): Promise<KakaoAccessTokenInfo> {
+    const { body } = await this.kapi({
+      name: 'user.access_token_info',
+      host: 'api',
+      method: 'GET',
+      path: '/v1/user/access_token_info',
+      auth: { bearer: accessToken },
+      idempotent: true,
+    });
+    const info = body as Partial<KakaoAccessTokenInfo>;
+    if (typeof info?.id !== 'string' || typeof info.app_id !== 'string') throw this.garbage('user.access_token_info');
+    return info as KakaoAccessTokenInfo;
+  }
+
+  /** Revokes one access token (Bearer) or every token of the user (admin key). */
+  async logout(target: { accessToken: string } | { userId: string }): Promise<void> {
+    await this.kapi({
+      name: 'user.logout',
+      host: 'api',
+      method: 'POST',
+      path: '/v1/user/logout',
+      ...this.target(target),
+    });
+  }
+
+  /**
+   * Unlinks the user from the app. Returns false when Kakao says the user is not linked (-101), which callers
+   * treat as done.
+   */
+  async unlink(target: { accessToken: string } | { userId: string }): Promise<boolean> {
+    try {
+      await this.kapi({
+        name: 'user.unlink',
+        host: 'api',
+        method: 'POST',
+        path: '/v1/user/unlink',
+        ...this.target(target),
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof KakaoApiError && err.kakaoCode === -101) return false;
+      throw err;
+    }
+  }
+
+  async getServiceTerms(
+    target: { accessToken: string } | { userId: string },
+    options: { tags?: string[]; result?: 'agreed_service_terms' | 'app_service_terms' } = {},
+  ): Promise<KakaoServiceTerm[]> {
+    const t = this.target(target);
+    const { body } = await this.kapi({
+      name: 'user.service_terms',
+      host: 'api',
+      method: 'GET',
+      path: '/v2/user/service_terms',
+      auth: t.auth,
+      params: { ...t.params, tags: options.tags?.join(','), result: options.result },
+      idempotent: true,
+    });
+    const terms = (body as Partial<KakaoServiceTermsResponse>)?.service_terms;
+    if (!Array.isArray(terms)) throw this.garbage('user.service_terms');
+    return terms;
+  }
+
+  async upgradeServiceTerms(target: { accessToken: string } | { userId: string }, tags: string[]): Promise<void> {
+    const t = this.target(target);
+    await this.kapi({
+      name: 'user.upgrade_service_terms',
+      host: 'api',
+      method: 'POST',
+      path: '/v2/user/upgrade/service_terms',
+      auth: t.auth,
+      params: { ...t.params, tags: tags.join(',') },
+    });
+  }
+
+  async revokeServiceTerms(target: { accessToken: string } | { userId: string }, tags: string[]): Promise<void> {
+    const t = this.target(target);
+    await this.kapi({
+      name: 'user.revoke_service_terms',
+      host: 'api',
+      method: 'POST',
+      path: '/v2/user/revoke/service_terms',
+      auth: t.auth,
+      params: { ...t.params, tags: tags.join(',') },
+    });
+  }
+
+  /** Kakao's JWKS (kauth). Fetched by the id_token verifier, which owns caching. */
+  async getJwks(): Promise<unknown> {
+    const { body } = await this.send({
+      name: 'jwks',
+      host: 'auth',
+      method: 'GET',
+      path: '/.well-known/jwks.json',
+      idempotent: true,
+    });
+    return body;
+  }
+
+  private target(target: { accessToken: string } | { userId: string }): {
+    auth: Auth;
+    params?: Record<string, string>;
+  } {
+    return 'accessToken' in target
+      ? { auth: { bearer: target.accessToken } }
+      : { auth: { admin: true }, params: { target_id_type: 'user_id', target_id: target.userId } };
+  }
+
+  private async tokenRequest(name: string, params: Record<string, string | undefined>): Promise<KakaoTokenResponse> {
+    const { status, body } = await this.send({ name, host: 'auth', method: 'POST', path: '/oauth/token', params });
+    if (status >= 400) {
+      const error = body as { error?: unknown; error_code?: unknown } | undefined;
+      const kakaoError = typeof error?.error_code === 'string' ? error.error_code : undefined;
+      this.logger.warn({ call: name, status, kakaoError, error: error?.error }, 'Kakao refused the token request');
+      throw new AppException('KAKAO_TOKEN_EXCHANGE_FAILED', 'Kakao refused the authorization code or token', {
+        kakaoError,
+      });
+    }
+    const tokens = body as Partial<KakaoTokenResponse>;
+    if (typeof tokens?.access_token !== 'string' || typeof tokens.expires_in !== 'number') throw this.garbage(name);
+    return tokens as KakaoTokenResponse;
+  }
+
+  private async kapi(options: RequestOptions): Promise<RawResponse> {
+    const response = await this.send(options);
+    if (response.status >= 400) {
+      const code = (response.body as { code?: unknown } | undefined)?.code;
+      const kakaoCode = typeof code === 'number' ? code : undefined;
+      this.logger.warn({ call: options.name, status: response.status, kakaoCode }, 'Kakao API error');
+      throw new KakaoApiError(response.status, kakaoCode, options.path);
+    }
+    return response;
+  }
+
+  /** One HTTP exchange (plus one retry for idempotent reads on a network error or a 5xx). */
+  private async send(options: RequestOptions): Promise<RawResponse> {
+    const attempts = options.idempotent ? 2 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await this.once(options);
+        if (response.status >= 500 && attempt < attempts) continue;
+        if (response.status >= 500) {
+          throw new AppException('KAKAO_UNAVAILABLE', 'Kakao is unavailable, try again later', undefined, 503);
+        }
+        return response;
+      } catch (err) {
+        if (err instanceof AppException) throw err;
+        const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+        this.logger.warn(
+          { call: options.name, attempt, error: timedOut ? 'timeout' : errorName(err) },
+          'Kakao call failed',
+        );
+        if (attempt < attempts) continue;
+        throw new AppException(
+          'KAKAO_UNAVAILABLE',
+          timedOut ? 'Kakao did not answer in time' : 'Kakao could not be reached',
+          undefined,
+          timedOut ? 504 : 502,
+        );
+      }
+    }
+  }
+
+  private async once(options: RequestOptions): Promise<RawResponse> {
+    const { kakao } = this.config;
+    const base = options.host === 'auth' ? kakao.authBaseUrl : kakao.apiBaseUrl;
+    const url = new URL(options.path, `${base.replace(/\/+$/, '')}/`);
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(options.params ?? {})) if (v !== undefined) params.set(k, v);
+    const headers: Record<string, string> = {};
+    if (options.auth && 'bearer' in options.auth) headers.authorization = `Bearer ${options.auth.bearer}`;
+    if (options.auth && 'admin' in options.auth) headers.authorization = `KakaoAK ${kakao.adminKey}`;
+    let body: string | undefined;
+    if (options.method === 'GET') {
+      url.search = params.toString();
+    } else {
+      headers['content-type'] = 'application/x-www-form-urlencoded;charset=utf-8';
+      body = params.toString();
+    }
+    const started = performance.now();
+    const res = await fetch(url, {
+      method: options.method,
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(kakao.httpTimeoutMs),
+    });
+    const text = await res.text();
+    this.logger.debug(
+      { call: options.name, status: res.status, ms: Math.round(performance.now() - started) },
+      'Kakao call',
+    );
+    let parsed: unknown;
+    try {
+      parsed = text ? parseKakaoJson(text) : undefined;
+    } catch {
+      if (res.status >= 500) return { status: res.status, body: undefined };
+      throw this.garbage(options.name);
+    }
+    return { status: res.status, body: parsed };
+  }
+
+  private garbage(name: string): AppException {
+    this.logger.warn({ call: name }, 'Kakao answered something that is not the documented JSON');
+    return new AppException('KAKAO_UNAVAILABLE', 'Kakao answered with an unexpected response', undefined, 502);
+  }
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? ((err.cause as { code?: string } | undefined)?.code ?? err.name) : 'unknown';
+}
+
+function expectUser(body: unknown): KakaoUserRaw {
+  const user = body as Partial<KakaoUserRaw> | undefined;
+  if (typeof user?.id !== 'string' || !/^\d+$/.test(user.id)) {
+    throw new AppException('KAKAO_UNAVAILABLE', 'Kakao answered with an unexpected response', undefined, 502);
+  }
+  return user as KakaoUserRaw;
+}

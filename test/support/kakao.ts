@@ -1,0 +1,106 @@
+import { startKakaoEmulator, KakaoEmulator } from '../emulator';
+import { startTestApp, TestApp, TestAppOptions } from './app';
+
+export const REST_API_KEY = 'test-rest-api-key';
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+export const APP_ID = '1234567';
+export const CALLBACK = 'http://127.0.0.1:3000/auth/kakao/callback';
+export const FRONTEND = 'https://app.example.com/auth';
+export const HYBRID_REDIRECT = 'https://app.example.com/kakao/callback';
+
+/** Persona ids of test/emulator/personas.json. */
+export const PERSONA = {
+  full: '4000000000000001001',
+  noEmailConsent: '4000000000000001002',
+  emailUnverified: '4000000000000001003',
+  emailInvalid: '4000000000000001004',
+  noName: '4000000000000001005',
+  lunarLeap: '4000000000000001006',
+  termsAgreed: '4000000000000001007',
+  termsMissing: '4000000000000001008',
+  dormant: '4000000000000001009',
+} as const;
+
+export interface KakaoTestBed {
+  t: TestApp;
+  kakao: KakaoEmulator;
+  close(): Promise<void>;
+}
+
+/** The service and a Kakao emulator wired to each other, on a fresh database. */
+export async function startWithKakao(
+  options: TestAppOptions & { emulator?: { clientSecret?: string } } = {},
+): Promise<KakaoTestBed> {
+  const kakao = await startKakaoEmulator({
+    restApiKey: REST_API_KEY,
+    adminKey: ADMIN_KEY,
+    appId: APP_ID,
+    clientSecret: options.emulator?.clientSecret,
+    redirectUris: [CALLBACK, HYBRID_REDIRECT],
+    extraAppKeys: ['test-native-app-key'],
+  });
+  const t = await startTestApp({
+    ...options,
+    env: {
+      KAKAO_AUTH_BASE_URL: kakao.url,
+      KAKAO_API_BASE_URL: kakao.url,
+      KAKAO_REDIRECT_URI: CALLBACK,
+      ALLOWED_RETURN_URLS: FRONTEND,
+      ALLOWED_CODE_REDIRECT_URIS: HYBRID_REDIRECT,
+      KAKAO_EXTRA_AUDIENCES: 'test-native-app-key',
+      KAKAO_SCOPES:
+        'openid profile_nickname profile_image account_email name gender age_range birthyear birthday phone_number',
+      ...(options.emulator?.clientSecret ? { KAKAO_CLIENT_SECRET: options.emulator.clientSecret } : {}),
+      ...options.env,
+    },
+  });
+  return {
+    t,
+    kakao,
+    async close() {
+      await t.close();
+      await kakao.close();
+    },
+  };
+}
+
+export interface BrowserLogin {
+  /** The service's answer to Kakao's redirect back. */
+  callback: Response;
+  /** Where Kakao sent the browser (the service callback URL with code/state or error). */
+  kakaoRedirect: URL;
+  cookie: string;
+}
+
+/**
+ * Walks the redirect flow as a browser would: start at the service, pass Kakao's authorize step (the
+ * emulator's skip switch stands in for the consent screen), and come back to the callback with the cookie.
+ */
+export async function browserLogin(
+  bed: KakaoTestBed,
+  options: {
+    userId?: string;
+    returnTo?: string;
+    query?: Record<string, string>;
+    kakaoQuery?: Record<string, string>;
+    cookie?: string;
+  } = {},
+): Promise<BrowserLogin> {
+  const start = new URL(`${bed.t.url}/auth/kakao/login`);
+  if (options.returnTo) start.searchParams.set('returnTo', options.returnTo);
+  for (const [k, v] of Object.entries(options.query ?? {})) start.searchParams.set(k, v);
+  const first = await fetch(start, { redirect: 'manual', headers: options.cookie ? { cookie: options.cookie } : {} });
+  if (first.status !== 302) throw new Error(`login start answered ${first.status}: ${await first.text()}`);
+  const cookie = options.cookie ?? (first.headers.get('set-cookie') ?? '').split(';')[0];
+  const authorize = new URL(first.headers.get('location')!);
+  if (options.userId) authorize.searchParams.set('emulator_user', options.userId);
+  for (const [k, v] of Object.entries(options.kakaoQuery ?? {})) authorize.searchParams.set(k, v);
+  const atKakao = await fetch(authorize, { redirect: 'manual' });
+  if (atKakao.status !== 302) throw new Error(`emulator authorize answered ${atKakao.status}: ${await atKakao.text()}`);
+  const kakaoRedirect = new URL(atKakao.headers.get('location')!);
+  const callback = await fetch(`${bed.t.url}/auth/kakao/callback${kakaoRedirect.search}`, {
+    redirect: 'manual',
+    headers: { cookie },
+  });
+  return { callback, kakaoRedirect, cookie };
+}
