@@ -15,12 +15,16 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { pinoParams } from './logging/logging';
 import { MetricsModule } from './metrics/metrics.module';
+import { QueueModule } from './queue/queue.module';
+import type { QueueOptions } from './queue/queue.service';
 
 export interface AppModuleOptions {
   /** Where logs go; stdout when absent. Tests pass a stream to read what was logged. */
   logStream?: DestinationStream;
   /** Extra modules mounted next to the application's own (tests use it for probe routes). */
   imports?: ModuleMetadata['imports'];
+  /** Job queue tunables (tests shorten retry delays). */
+  queue?: Partial<QueueOptions>;
 }
 
 @Module({})
@@ -47,6 +51,7 @@ export class AppModule {
           ],
         }),
         DatabaseModule,
+        QueueModule.forRoot(options.queue),
         MetricsModule,
         HealthModule,
         AuditModule,

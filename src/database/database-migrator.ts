@@ -14,6 +14,7 @@ const MIGRATION_LOCK_KEY = 0x6b616b61; // "kaka"
 @Injectable()
 export class DatabaseMigrator implements OnApplicationBootstrap {
   private readonly logger = new Logger(DatabaseMigrator.name);
+  private migrated?: Promise<void>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -21,8 +22,16 @@ export class DatabaseMigrator implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.db.migrationsRun) return;
-    await this.migrate();
+    await this.ensureMigrated();
+  }
+
+  /**
+   * Resolves once this start's migrations are applied (or skipped). Components that need the schema at
+   * bootstrap (the job queue) await it, whichever bootstrap hook Nest happens to run first.
+   */
+  ensureMigrated(): Promise<void> {
+    this.migrated ??= this.config.db.migrationsRun ? this.migrate() : Promise.resolve();
+    return this.migrated;
   }
 
   async migrate(): Promise<void> {

@@ -5,7 +5,6 @@
  * and relative URLs. This is what keeps the callback from being an open redirect (RFC 9700 4.11).
  */
 export function isAllowedReturnUrl(candidate: string, allowed: readonly string[]): boolean {
-   
   if (candidate.length > 2048 || /[\\\u0000-\u001f\u007f\s]/.test(candidate)) return false;
   let url: URL;
   try {

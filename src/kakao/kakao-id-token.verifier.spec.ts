@@ -89,7 +89,7 @@ describe('KakaoIdTokenVerifier', () => {
       await verifier.verify(token, options);
       return 'accepted';
     } catch (err) {
-      return ((err as { code?: string; details?: { reason?: string } }).code ?? 'error');
+      return (err as { code?: string; details?: { reason?: string } }).code ?? 'error';
     }
   };
 

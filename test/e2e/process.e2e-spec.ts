@@ -59,15 +59,24 @@ describe('the service as a process', () => {
 
 describe('migrations at start', () => {
   it('are skipped with DB_MIGRATIONS_RUN=false', async () => {
-    const t = await startTestApp({ env: { DB_MIGRATIONS_RUN: 'false' } });
+    const databaseUrl = await createTestDatabase('nomig');
+    const first = await startTestApp({ databaseUrl });
+    // Pretend the newest migration is pending: with DB_MIGRATIONS_RUN=false it must stay pending.
+    const newest = await first.db.query(
+      `DELETE FROM schema_migrations WHERE id = (SELECT max(id) FROM schema_migrations) RETURNING name`,
+    );
+    await first.close();
+    const t = await startTestApp({ databaseUrl, env: { DB_MIGRATIONS_RUN: 'false' } });
     try {
-      const { rows } = await t.db.query(
-        `SELECT to_regclass('public.schema_migrations') AS m, to_regclass('public.audit_events') AS a`,
-      );
-      expect(rows[0]).toEqual({ m: null, a: null });
+      const { rows } = await t.db.query(`SELECT 1 FROM schema_migrations WHERE name = $1`, [newest.rows[0].name]);
+      expect(rows).toHaveLength(0);
     } finally {
       await t.close();
     }
+  });
+
+  it('with DB_MIGRATIONS_RUN=false on an empty database, refuse to start and say why', async () => {
+    await expect(startTestApp({ env: { DB_MIGRATIONS_RUN: 'false' } })).rejects.toThrow(/apply the migrations/);
   });
 
   it('are applied once when two instances start together on one database', async () => {

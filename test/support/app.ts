@@ -27,6 +27,8 @@ export interface TestAppOptions {
   databaseUrl?: string;
   /** Extra Nest modules (probe routes for platform tests). */
   imports?: AppModuleOptions['imports'];
+  /** Job queue tunables (short retry delays). */
+  queue?: AppModuleOptions['queue'];
 }
 
 /** Boots the real application (same factory as production) on a fresh database and a real port. */
@@ -41,7 +43,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       cb();
     },
   });
-  const app = await createApp(config, { logStream, imports: options.imports });
+  const app = await createApp(config, { logStream, imports: options.imports, queue: options.queue });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -1,4 +1,5 @@
 import { AuditEvents1763800000000 } from './1763800000000-audit-events';
+import { JobQueue1763800000100 } from './1763800000100-job-queue';
 import { MembersAndSessions1763800000200 } from './1763800000200-members-and-sessions';
 import { KakaoLogin1763800000300 } from './1763800000300-kakao-login';
 
@@ -6,4 +7,9 @@ import { KakaoLogin1763800000300 } from './1763800000300-kakao-login';
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from TypeScript in tests
  * and from the compiled build; `migration:generate` writes the file, add its class here.
  */
-export const MIGRATIONS = [AuditEvents1763800000000, MembersAndSessions1763800000200, KakaoLogin1763800000300];
+export const MIGRATIONS = [
+  AuditEvents1763800000000,
+  JobQueue1763800000100,
+  MembersAndSessions1763800000200,
+  KakaoLogin1763800000300,
+];
