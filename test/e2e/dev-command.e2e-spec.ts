@@ -38,6 +38,11 @@ describe('npm run dev', () => {
       const { stdout } = first.output();
       expect(stdout).toContain(`Swagger UI   http://localhost:${port}/docs`);
       expect(stdout).toMatch(/Applied \d+ migration\(s\)/);
+      // The Kakao emulator runs beside the service, and a Kakao login starts against it.
+      const emulatorUrl = /Kakao {8}emulator at (\S+)/.exec(stdout)![1];
+      expect((await fetch(`${emulatorUrl}/.well-known/openid-configuration`)).status).toBe(200);
+      const login = await fetch(`http://127.0.0.1:${port}/auth/kakao/login`, { redirect: 'manual' });
+      expect(login.headers.get('location')).toMatch(new RegExp(`^${emulatorUrl}/oauth/authorize\\?`));
     } finally {
       await stop(first);
     }
