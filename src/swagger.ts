@@ -27,6 +27,27 @@ service's existing email members, keeps their Kakao Sync terms agreements, and i
    \`POST /auth/kakao/code\`.
 3. **Native SDK flow**: an app posts the Kakao access token (and id_token) to \`POST /auth/kakao/native\`.
 
+Redirect flow, step by step:
+
+\`\`\`
+Browser            Service                          Kakao (kauth/kapi)
+  | GET /auth/kakao/login?returnTo=… |                        |
+  |--------------------------------->| store transaction       |
+  |<-- 302 authorize URL + cookie ---| (state, nonce, PKCE)    |
+  |------------------------ GET /oauth/authorize ------------->|
+  |<----------------------- 302 /auth/kakao/callback?code&state|
+  | GET /auth/kakao/callback (cookie)|                        |
+  |--------------------------------->| spend state (once)      |
+  |                                  |-- POST /oauth/token --->| code + code_verifier
+  |                                  |<- tokens + id_token ----|
+  |                                  |-- GET /v2/user/me ----->|
+  |                                  | verify id_token, decide |
+  |<-- 303 returnTo?ticket=… --------|                        |
+  | POST /auth/tickets/exchange      |                        |
+  |--------------------------------->|                        |
+  |<-- 200 LoginOutcome (tokens) ----|                        |
+\`\`\`
+
 Every login answers a **LoginOutcome** whose \`result\` tells the branch: \`LOGGED_IN\`, \`SIGNED_UP\`,
 \`LINKED\`, \`RECERTIFIED\`, or a continuation (\`LINK_REQUIRED\`, \`VERIFICATION_REQUIRED\`,
 \`MANDATORY_ITEMS_NOT_AGREED\`, \`TERMS_REQUIRED\`, \`DEACTIVATED_MEMBER\`).

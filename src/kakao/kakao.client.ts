@@ -236,7 +236,9 @@ export class KakaoClient {
         return response;
       } catch (err) {
         if (err instanceof AppException) throw err;
-        const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+        // Duck-typed: the DOMException of an aborted fetch is not always an `instanceof Error` (other realms).
+        const name = (err as { name?: unknown } | undefined)?.name;
+        const timedOut = name === 'TimeoutError' || name === 'AbortError';
         this.logger.warn(
           { call: options.name, attempt, error: timedOut ? 'timeout' : errorName(err) },
           'Kakao call failed',

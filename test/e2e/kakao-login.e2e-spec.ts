@@ -6,7 +6,7 @@ import { browserLogin, FRONTEND, HYBRID_REDIRECT, KakaoTestBed, PERSONA, startWi
 describe('Kakao login', () => {
   let bed: KakaoTestBed;
   beforeAll(async () => {
-    bed = await startWithKakao();
+    bed = await startWithKakao({ env: { KAKAO_HTTP_TIMEOUT_MS: '800' } });
   });
   afterAll(() => bed.close());
   afterEach(() => bed.kakao.clearFaults());
@@ -163,6 +163,24 @@ describe('Kakao login', () => {
       expect(callback.status).toBeGreaterThanOrEqual(502);
       expect((await json(callback)).code).toBe('KAKAO_UNAVAILABLE');
       expect(await count('members')).toBe(members);
+    });
+
+    it('answers 504 KAKAO_UNAVAILABLE when Kakao hangs, retrying the read once, and writes nothing', async () => {
+      const members = await count('members');
+      bed.kakao.injectFault({ path: '/v2/user/me', hang: true });
+      const calls = bed.kakao.callCount('GET', '/v2/user/me');
+      const { callback } = await browserLogin(bed, { userId: PERSONA.noName });
+      expect(callback.status).toBe(504);
+      expect((await json(callback)).code).toBe('KAKAO_UNAVAILABLE');
+      expect(bed.kakao.callCount('GET', '/v2/user/me')).toBe(calls + 2);
+      expect(await count('members')).toBe(members);
+    });
+
+    it('answers 502 when Kakao answers garbage', async () => {
+      bed.kakao.injectFault({ path: '/v2/user/me', invalidJson: true });
+      const { callback } = await browserLogin(bed, { userId: PERSONA.noName });
+      expect(callback.status).toBe(502);
+      expect((await json(callback)).code).toBe('KAKAO_UNAVAILABLE');
     });
 
     it('refuses a login whose token answer carries no id_token', async () => {

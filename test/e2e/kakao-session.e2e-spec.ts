@@ -1,0 +1,128 @@
+import { json } from '../support/app';
+import { call, decodeJwt, signup } from '../support/http';
+import { browserLogin, KakaoTestBed, PERSONA, startWithKakao } from '../support/kakao';
+
+describe('Kakao login: intents, Kakao tokens and logout', () => {
+  let bed: KakaoTestBed;
+  beforeAll(async () => {
+    bed = await startWithKakao();
+  });
+  afterAll(() => bed.close());
+
+  /** Follows a URL from POST /auth/kakao/authorize-url through Kakao back to the callback. */
+  async function followAuthorizeUrl(accessToken: string | undefined, intent: string, userId: string) {
+    const res = await fetch(`${bed.t.url}/auth/kakao/authorize-url`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
+      },
+      body: JSON.stringify({ intent }),
+    });
+    const body = await json(res);
+    if (res.status !== 200) return { status: res.status, body };
+    const cookie = res.headers.get('set-cookie')!.split(';')[0];
+    const authorize = new URL(body.url as string);
+    authorize.searchParams.set('emulator_user', userId);
+    const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+    const callback = await call(bed.t, 'GET', `/auth/kakao/callback${back.search}`, { headers: { cookie } });
+    return { ...callback, authorizeUrl: new URL(body.url as string) };
+  }
+
+  async function kakaoMember(userId: string) {
+    return json((await browserLogin(bed, { userId })).callback);
+  }
+
+  it('re-certifies a signed-in member with their own Kakao account (prompt=login, fresh auth_time)', async () => {
+    const first = await kakaoMember(PERSONA.full);
+    await new Promise((r) => setTimeout(r, 1100));
+    const res = await followAuthorizeUrl(first.tokens.accessToken, 'recertify', PERSONA.full);
+    expect(res.authorizeUrl!.searchParams.get('prompt')).toBe('login');
+    expect(res.status).toBe(200);
+    expect(res.body.result).toBe('RECERTIFIED');
+    expect(res.body.member.id).toBe(first.member.id);
+    const before = decodeJwt(first.tokens.accessToken).payload.auth_time as number;
+    expect(decodeJwt(res.body.tokens.accessToken).payload.auth_time).toBeGreaterThan(before);
+  });
+
+  it('refuses re-certification with another Kakao account, and link/recertify without a token', async () => {
+    const member = await kakaoMember(PERSONA.lunarLeap);
+    const other = await followAuthorizeUrl(member.tokens.accessToken, 'recertify', PERSONA.noName);
+    expect(other.status).toBe(403);
+    const anonymous = await followAuthorizeUrl(undefined, 'link', PERSONA.noName);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('links a Kakao account to an email member from my page, who then logs in with Kakao', async () => {
+    const { accessToken, outcome } = await signup(bed.t);
+    const linked = await followAuthorizeUrl(accessToken, 'link', PERSONA.emailUnverified);
+    expect(linked.status).toBe(200);
+    expect(linked.body.result).toBe('LINKED');
+    expect(linked.body.member.loginMethods).toEqual(['password', 'kakao']);
+    const login = await kakaoMember(PERSONA.emailUnverified);
+    expect(login.result).toBe('LOGGED_IN');
+    expect(login.member.id).toBe(outcome.member.id);
+
+    // The same Kakao account cannot be linked to a second member; a member cannot link a second one.
+    const another = await signup(bed.t);
+    const taken = await followAuthorizeUrl(another.accessToken, 'link', PERSONA.emailUnverified);
+    expect(taken.status).toBe(409);
+    expect(taken.body.code).toBe('KAKAO_ALREADY_LINKED');
+    const second = await followAuthorizeUrl(login.tokens.accessToken, 'link', PERSONA.noEmailConsent);
+    expect(second.status).toBe(409);
+    expect(second.body.code).toBe('MEMBER_ALREADY_HAS_KAKAO');
+  });
+
+  it('keeps Kakao tokens encrypted, refreshes them when expired, and logs them out at Kakao on logout', async () => {
+    const member = await kakaoMember(PERSONA.termsAgreed);
+    const stored = await bed.t.db.query(
+      `SELECT t.access_token_sealed, t.refresh_token_sealed FROM kakao_tokens t JOIN member_identities i ON i.id = t.identity_id
+       WHERE i.provider_user_id = $1`,
+      [PERSONA.termsAgreed],
+    );
+    expect(stored.rows[0].access_token_sealed).toMatch(/^v1\./);
+    const kakaoTokens = [...bed.kakao.state.accessTokens.entries()].filter(([, v]) => v.userId === PERSONA.termsAgreed);
+    for (const [token] of kakaoTokens) expect(stored.rows[0].access_token_sealed).not.toContain(token);
+
+    // Expired at rest: logout must first renew it through Kakao's refresh grant.
+    await bed.t.db.query(
+      `UPDATE kakao_tokens SET access_expires_at = now() - interval '1 hour'
+       WHERE identity_id = (SELECT id FROM member_identities WHERE provider_user_id = $1)`,
+      [PERSONA.termsAgreed],
+    );
+    const tokenCalls = bed.kakao.callCount('POST', '/oauth/token');
+    const logoutCalls = bed.kakao.callCount('POST', '/v1/user/logout');
+    expect((await call(bed.t, 'POST', '/auth/logout', { token: member.tokens.accessToken, body: {} })).status).toBe(
+      204,
+    );
+    expect(bed.kakao.callCount('POST', '/oauth/token')).toBe(tokenCalls + 1);
+    expect(bed.kakao.callCount('POST', '/v1/user/logout')).toBe(logoutCalls + 1);
+    const after = await bed.t.db.query(
+      `SELECT count(*)::int AS n FROM kakao_tokens t JOIN member_identities i ON i.id = t.identity_id WHERE i.provider_user_id = $1`,
+      [PERSONA.termsAgreed],
+    );
+    expect(after.rows[0].n).toBe(0);
+  });
+
+  it('logs out even when Kakao is down', async () => {
+    const member = await kakaoMember(PERSONA.noName);
+    bed.kakao.injectFault({ path: '/v1/user/logout', status: 500, body: { msg: 'down', code: -1 } });
+    try {
+      expect((await call(bed.t, 'POST', '/auth/logout', { token: member.tokens.accessToken, body: {} })).status).toBe(
+        204,
+      );
+      expect((await call(bed.t, 'GET', '/members/me', { token: member.tokens.accessToken })).status).toBe(401);
+    } finally {
+      bed.kakao.clearFaults();
+    }
+  });
+
+  it("refreshes the stored profile with Kakao's latest values at every login", async () => {
+    const first = await kakaoMember(PERSONA.noEmailConsent);
+    expect(first.member.profile.nickname).toBe('어피치');
+    bed.kakao.user(PERSONA.noEmailConsent)!.persona.nickname = '새어피치';
+    const again = await kakaoMember(PERSONA.noEmailConsent);
+    expect(again.member.profile.nickname).toBe('새어피치');
+  });
+});
