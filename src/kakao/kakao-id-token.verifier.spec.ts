@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair, JWK, SignJWT } from 'jose';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { KakaoIdTokenVerifier } from './kakao-id-token.verifier';
 import { KakaoClient } from './kakao.client';
@@ -46,6 +47,8 @@ describe('KakaoIdTokenVerifier', () => {
   }
 
   beforeAll(async () => {
+    // The client logs each call at debug level; outside Nest that would go to the console.
+    Logger.overrideLogger(false);
     const a = await generateKeyPair('RS256', { extractable: true });
     const b = await generateKeyPair('RS256', { extractable: true });
     keyA = a.privateKey;

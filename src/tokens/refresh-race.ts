@@ -4,7 +4,7 @@
  * A client that sends the same refresh token several times at once (two tabs, a retry) must not lose its
  * session, while a token presented again after its successor was handed out is a replay (RFC 9700 4.14.2)
  * that revokes the family. The line between the two is causal: a request that reached this instance before
- * the successful rotation finished cannot come from someone who had seen the successor. A racing request
+ * the successful rotation's answer had left cannot come from someone who had seen the successor. A racing request
  * still gets no tokens (401); it only does not count as theft. No time-based grace is granted: a replay
  * right after a rotation is exactly what reuse detection is for. A replay reaching another instance than the
  * rotation is always treated as reuse (fail safe).

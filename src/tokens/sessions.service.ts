@@ -90,9 +90,15 @@ export class SessionsService {
   /**
    * Spends a refresh token for a new pair. A spent token presented again revokes its whole family
    * (RFC 9700 4.14.2), unless the request was racing the rotation itself (see RefreshRaceTracker).
-   * `request.arrivedAt`: when the request reached the service, on the performance.now() clock.
+   * `request.arrivedAt`: when the request reached the service, on the performance.now() clock;
+   * `request.delivered`: resolves (same clock) once the answer has left, the earliest moment anyone can
+   * hold the successor (without it, the rotation's own end counts).
    */
-  async refresh(refreshToken: string, request: { arrivedAt: number }, requestId?: string): Promise<TokenPair> {
+  async refresh(
+    refreshToken: string,
+    request: { arrivedAt: number; delivered?: Promise<number> },
+    requestId?: string,
+  ): Promise<TokenPair> {
     if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw invalidRefreshToken();
     const oldHash = hashToken(refreshToken);
     const key = oldHash.toString('base64');
@@ -101,9 +107,13 @@ export class SessionsService {
     let rotated;
     try {
       rotated = await this.sessions.rotate(oldHash, hashToken(successor), this.config.jwt.refreshTokenIdleTtl);
-    } finally {
-      finish(rotated !== undefined, performance.now());
+    } catch (err) {
+      finish(false, performance.now());
+      throw err;
     }
+    if (!rotated) finish(false, performance.now());
+    else if (request.delivered) void request.delivered.then((at) => finish(true, at));
+    else finish(true, performance.now());
     if (rotated) {
       return this.pair(
         this.accessTokens.issue({

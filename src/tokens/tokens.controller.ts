@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiNoContentResponse,
@@ -7,7 +7,8 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { performance } from 'node:perf_hooks';
 import { Public } from '../common/auth/public.decorator';
 import { SWAGGER_TAGS } from '../swagger';
 import { AppException, ErrorResponse } from '../common/errors';
@@ -48,8 +49,15 @@ export class TokensController {
     @Body() body: RefreshRequestDto,
     @ReceivedAt() arrivedAt: number,
     @RequestId() requestId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenPair> {
-    return this.sessions.refresh(body.refreshToken, { arrivedAt }, requestId);
+    // When the answer has left (or the client went away): from then on the successor may be in hand.
+    const delivered = new Promise<number>((resolve) => {
+      const done = () => resolve(performance.now());
+      reply.raw.once('finish', done);
+      reply.raw.once('close', done);
+    });
+    return this.sessions.refresh(body.refreshToken, { arrivedAt, delivered }, requestId);
   }
 
   /**

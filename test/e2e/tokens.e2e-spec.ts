@@ -3,11 +3,20 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { keyId } from '../../src/tokens/access-token.service';
 import { startTestApp, TestApp } from '../support/app';
 import { burst } from '../support/burst';
+import { connect } from '../support/database';
 import { basic, call, decodeJwt, signup } from '../support/http';
 
 const SECRET = randomBytes(48).toString('base64url');
 const PREVIOUS = randomBytes(48).toString('base64url');
 const CLIENT = { name: 'orders', secret: 'orders-secret-0123456789' };
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('own tokens and sessions', () => {
   let t: TestApp;
@@ -17,6 +26,7 @@ describe('own tokens and sessions', () => {
         JWT_SECRET: SECRET,
         JWT_PREVIOUS_SECRETS: PREVIOUS,
         ACCESS_TOKEN_TTL: '600',
+        DB_POOL_SIZE: '20',
         SERVICE_CLIENTS: `${CLIENT.name}:${CLIENT.secret},billing:other-secret-abcdef`,
       },
     });
@@ -198,13 +208,29 @@ describe('own tokens and sessions', () => {
     });
 
     it('lets exactly one of ten parallel refreshes of one token through, and keeps its successor alive', async () => {
-      for (let round = 0; round < 10; round++) {
+      for (let round = 0; round < 5; round++) {
         const { refreshToken } = await signup(t);
-        const results = await burst(`${t.url}/auth/refresh`, 10, {
+        // Hold the token's row so that all ten requests are inside the service, at the database, at once:
+        // on two shared cores they would otherwise trickle in one after the other.
+        const lock = await connect(t.databaseUrl);
+        await lock.query('BEGIN');
+        await lock.query(`SELECT 1 FROM refresh_tokens WHERE token_hash = sha256($1::bytea) FOR UPDATE`, [
+          Buffer.from(refreshToken),
+        ]);
+        const pending = burst(`${t.url}/auth/refresh`, 10, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ refreshToken }),
         });
+        await waitFor(async () => {
+          const waiting = await t.db.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%spent AS%'`,
+          );
+          return waiting.rows[0].n === 10;
+        });
+        await lock.query('COMMIT');
+        await lock.end();
+        const results = await pending;
         const ok = results.filter((r) => r.status === 200);
         expect(ok).toHaveLength(1);
         expect(results.filter((r) => r.status === 401)).toHaveLength(9);
