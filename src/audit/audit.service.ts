@@ -11,6 +11,7 @@ export type AuditEventType =
   | 'member.reactivated'
   | 'member.kakao_linked'
   | 'member.recertified'
+  | 'member.kakao_decision'
   | 'session.logged_out'
   | 'session.refresh_reused';
 

@@ -30,6 +30,8 @@ import {
   AuthorizeUrlRequestDto,
   CallbackQueryDto,
   CodeLoginRequestDto,
+  LinkConfirmRequestDto,
+  LinkVerifyRequestDto,
   LoginQueryDto,
   NativeLoginRequestDto,
   TicketExchangeRequestDto,
@@ -145,6 +147,7 @@ export class KakaoAuthController {
         memberId: tx.memberId,
         nonce: tx.nonce,
         requireIdToken: true,
+        returnTo: tx.returnTo,
         requestId,
       });
     } catch (err) {
@@ -245,6 +248,34 @@ export class KakaoAuthController {
   ): Promise<LoginOutcomeDto> {
     void reply.header('cache-control', 'no-store');
     return this.logins.exchangeTicket(body.ticket);
+  }
+
+  @Post('link/confirm')
+  @HttpCode(200)
+  @RateLimited()
+  @ApiTags(SWAGGER_TAGS.auth)
+  @ApiOperation({ summary: 'Confirm the link offered by LINK_REQUIRED (single use, 10 minutes)' })
+  @ApiOkResponse({ type: LoginOutcomeDto, description: 'LINKED' })
+  @ApiBadRequestResponse({ type: ErrorResponse, description: 'TICKET_INVALID' })
+  async confirmLink(@Body() body: LinkConfirmRequestDto, @RequestId() requestId: string): Promise<LoginOutcomeDto> {
+    return toLoginOutcomeDto(await this.logins.completeLink(body.linkTicket, undefined, requestId));
+  }
+
+  @Post('link/verify')
+  @HttpCode(200)
+  @RateLimited()
+  @ApiTags(SWAGGER_TAGS.auth)
+  @ApiOperation({
+    summary: 'Prove the existing account with its password, then link (after VERIFICATION_REQUIRED)',
+    description: 'Rate limited per IP and per account. A wrong password leaves the ticket usable until it expires.',
+  })
+  @ApiOkResponse({ type: LoginOutcomeDto, description: 'LINKED' })
+  @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'INVALID_CREDENTIALS' })
+  @ApiBadRequestResponse({ type: ErrorResponse, description: 'TICKET_INVALID' })
+  async verifyLink(@Body() body: LinkVerifyRequestDto, @RequestId() requestId: string): Promise<LoginOutcomeDto> {
+    return toLoginOutcomeDto(
+      await this.logins.completeLink(body.linkTicket, { email: body.email, password: body.password }, requestId),
+    );
   }
 
   private async start(request: FastifyRequest, reply: FastifyReply, context: LoginRequestContext): Promise<string> {

@@ -13,12 +13,16 @@ import { KakaoTokenStore } from '../kakao/kakao-token.store';
 import type { KakaoTokenResponse } from '../kakao/kakao.types';
 import { LoginOutcomeDto, toLoginOutcomeDto } from '../members/dto/member.dto';
 import type { LoginOutcome } from '../members/login-outcome';
+import { decideKakaoLogin, maskEmail, maskName } from '../members/kakao-match';
 import { MembersRepository } from '../members/members.repository';
+import { MembersService } from '../members/members.service';
+import { normalizeEmail, normalizeName } from '../common/normalize';
 import { hashToken, SessionsService } from '../tokens/sessions.service';
 import type { LoginIntent } from './login-transactions.repository';
 import { LoginTransactionsRepository } from './login-transactions.repository';
 
 export const TICKET_TTL_SECONDS = 60;
+export const LINK_TICKET_TTL_SECONDS = 600;
 
 export interface KakaoLoginInput {
   profile: KakaoProfile;
@@ -32,6 +36,8 @@ export interface KakaoLoginInput {
   audiences?: string[];
   /** Whether an id_token must be present (it always is when we asked for `openid` ourselves). */
   requireIdToken: boolean;
+  /** Where the front-end wants the person back (redirect flow), for follow-up URLs. */
+  returnTo?: string | null;
   requestId?: string;
 }
 
@@ -47,6 +53,7 @@ export class KakaoLoginService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly members: MembersRepository,
+    private readonly memberService: MembersService,
     private readonly sessions: SessionsService,
     private readonly idTokens: KakaoIdTokenVerifier,
     private readonly kakaoTokens: KakaoTokenStore,
@@ -114,17 +121,125 @@ export class KakaoLoginService {
   private async loginOnce(manager: EntityManager, input: KakaoLoginInput): Promise<LoginOutcome> {
     const { profile } = input;
     const linked = await this.members.findByKakaoId(profile.kakaoId, manager);
-    if (linked) {
-      if (linked.status !== 'active') return { result: 'DEACTIVATED_MEMBER' };
-      await this.members.refreshKakaoProfile(manager, linked.memberId, profile);
-      await this.kakaoTokens.save(manager, linked.identityId, input.tokens);
-      return this.signIn(manager, 'LOGGED_IN', linked.memberId, input, 'member.logged_in');
+    const decision = decideKakaoLogin({
+      linked: linked && { memberId: linked.memberId, status: linked.status },
+      missingRequiredItems: this.config.kakao.requiredItems.filter((item) => !profile.agreedItems.includes(item)),
+      kakao: { email: profile.email, emailTrusted: profile.emailVerified, name: profile.name },
+      sameEmail: profile.email
+        ? await this.members.findEmailCandidate(normalizeEmail(profile.email), manager)
+        : undefined,
+      sameNameOnly: profile.name
+        ? await this.members.findOnlyNameCandidate(normalizeName(profile.name), manager)
+        : undefined,
+    });
+    await this.audit.record(
+      {
+        type: 'member.kakao_decision',
+        memberId: 'memberId' in decision ? decision.memberId : undefined,
+        requestId: input.requestId,
+        data: { decision: decision.kind },
+      },
+      manager,
+    );
+    switch (decision.kind) {
+      case 'LOGGED_IN':
+        await this.members.refreshKakaoProfile(manager, decision.memberId, profile);
+        await this.kakaoTokens.save(manager, linked!.identityId, input.tokens);
+        return this.signIn(manager, 'LOGGED_IN', decision.memberId, input, 'member.logged_in');
+      case 'DEACTIVATED_MEMBER':
+        await this.memberService.queueReactivation(manager, decision.memberId);
+        return { result: 'DEACTIVATED_MEMBER' };
+      case 'MANDATORY_ITEMS_NOT_AGREED':
+        return {
+          result: 'MANDATORY_ITEMS_NOT_AGREED',
+          missingItems: decision.missingItems,
+          consentUrl: this.consentUrl(decision.missingItems, input.returnTo),
+        };
+      case 'LINK_REQUIRED':
+      case 'VERIFICATION_REQUIRED': {
+        const candidate = await this.members.findById(decision.memberId, manager);
+        const linkTicket = randomBytes(32).toString('base64url');
+        await this.members.createLinkTicket(manager, {
+          ticketHash: hashToken(linkTicket),
+          memberId: decision.memberId,
+          kind: decision.kind === 'LINK_REQUIRED' ? 'confirm' : 'verify',
+          kakaoSealed: this.cipher.encrypt(JSON.stringify({ profile, tokens: input.tokens }), 'link-ticket'),
+          ttlSeconds: LINK_TICKET_TTL_SECONDS,
+        });
+        return {
+          result: decision.kind,
+          linkTicket,
+          candidate: {
+            maskedEmail: maskEmail(candidate?.email ?? null),
+            maskedName: maskName(candidate?.name ?? null),
+          },
+        };
+      }
+      case 'SIGNED_UP': {
+        const memberId = await this.members.createFromKakao(manager, profile);
+        const link = await this.members.linkKakao(manager, memberId, profile);
+        if ('conflict' in link) throw new LostFirstLoginRace();
+        await this.kakaoTokens.save(manager, link.identityId, input.tokens);
+        return this.signIn(manager, 'SIGNED_UP', memberId, input, 'member.signed_up');
+      }
     }
-    const memberId = await this.members.createFromKakao(manager, profile);
-    const link = await this.members.linkKakao(manager, memberId, profile);
-    if ('conflict' in link) throw new LostFirstLoginRace();
-    await this.kakaoTokens.save(manager, link.identityId, input.tokens);
-    return this.signIn(manager, 'SIGNED_UP', memberId, input, 'member.signed_up');
+  }
+
+  /**
+   * Finishes a login that matched an existing member: `confirm` after LINK_REQUIRED; `proof` (the existing
+   * account's email and password) after VERIFICATION_REQUIRED, or after LINK_REQUIRED as well.
+   */
+  async completeLink(
+    linkTicket: string,
+    proof?: { email: string; password: string },
+    requestId?: string,
+  ): Promise<LoginOutcome> {
+    const ticketHash = /^[A-Za-z0-9_-]{43}$/.test(linkTicket) ? hashToken(linkTicket) : undefined;
+    const ticket = ticketHash && (await this.members.findLinkTicket(ticketHash));
+    if (!ticketHash || !ticket) throw new AppException('TICKET_INVALID', 'The link ticket is invalid, used or expired');
+    if (proof) {
+      if (!(await this.memberService.provePassword(ticket.memberId, proof.email, proof.password))) {
+        throw new AppException('INVALID_CREDENTIALS', 'The email or the password is wrong');
+      }
+    } else if (ticket.kind !== 'confirm') {
+      throw new AppException('TICKET_INVALID', 'This link needs the existing account to be proven with its password');
+    }
+    const { profile, tokens } = JSON.parse(this.cipher.decrypt(ticket.kakaoSealed, 'link-ticket')) as {
+      profile: KakaoProfile;
+      tokens: KakaoTokenResponse;
+    };
+    profile.connectedAt = profile.connectedAt ? new Date(profile.connectedAt) : null;
+    return this.dataSource.transaction(async (manager) => {
+      if (!(await this.members.spendLinkTicket(manager, ticketHash))) {
+        throw new AppException('TICKET_INVALID', 'The link ticket is invalid, used or expired');
+      }
+      const link = await this.members.linkKakao(manager, ticket.memberId, profile);
+      if ('conflict' in link) {
+        throw new AppException(
+          link.conflict,
+          link.conflict === 'KAKAO_ALREADY_LINKED'
+            ? 'This Kakao account is linked to another member'
+            : 'This member already has a Kakao account linked',
+        );
+      }
+      await this.members.refreshKakaoProfile(manager, ticket.memberId, profile);
+      await this.kakaoTokens.save(manager, link.identityId, tokens);
+      return this.signIn(
+        manager,
+        'LINKED',
+        ticket.memberId,
+        { profile, tokens, intent: 'link', requireIdToken: false, requestId },
+        'member.kakao_linked',
+      );
+    });
+  }
+
+  /** Where the person agrees to the missing items: a new Kakao login asking exactly those (`scope=`). */
+  private consentUrl(items: string[], returnTo?: string | null): string {
+    const url = new URL('/auth/kakao/login', this.config.http.publicUrl);
+    url.searchParams.set('scope', items.join(','));
+    if (returnTo) url.searchParams.set('returnTo', returnTo);
+    return url.toString();
   }
 
   private async link(input: KakaoLoginInput): Promise<LoginOutcome> {

@@ -156,6 +156,91 @@ export class MembersRepository {
     return (withEmail[0] ?? (await insert(null))[0]).id;
   }
 
+  /** The active member with this (normalised) email, as a matching candidate. */
+  async findEmailCandidate(
+    emailNormalized: string,
+    manager: EntityManager = this.manager,
+  ): Promise<
+    { memberId: string; email: string; emailVerified: boolean; name: string | null; hasKakao: boolean } | undefined
+  > {
+    const rows = await queryRows<{
+      id: string;
+      email: string;
+      email_verified: boolean;
+      name: string | null;
+      has_kakao: boolean;
+    }>(
+      manager,
+      `SELECT m.id, m.email, m.email_verified, m.name,
+              EXISTS (SELECT 1 FROM member_identities i WHERE i.member_id = m.id AND i.provider = 'kakao') AS has_kakao
+       FROM members m WHERE m.email_normalized = $1 AND m.status = 'active'`,
+      [emailNormalized],
+    );
+    const r = rows[0];
+    return (
+      r && { memberId: r.id, email: r.email, emailVerified: r.email_verified, name: r.name, hasKakao: r.has_kakao }
+    );
+  }
+
+  /** The only active member with this normalised name; undefined when none or several have it. */
+  async findOnlyNameCandidate(
+    nameNormalized: string,
+    manager: EntityManager = this.manager,
+  ): Promise<{ memberId: string; email: string | null; name: string | null; hasKakao: boolean } | undefined> {
+    const rows = await queryRows<{ id: string; email: string | null; name: string | null; has_kakao: boolean }>(
+      manager,
+      `SELECT m.id, m.email, m.name,
+              EXISTS (SELECT 1 FROM member_identities i WHERE i.member_id = m.id AND i.provider = 'kakao') AS has_kakao
+       FROM members m
+       WHERE regexp_replace(lower(normalize(m.name, NFKC)), '\s+', '', 'g') = $1 AND m.name IS NOT NULL AND m.status = 'active'
+       LIMIT 2`,
+      [nameNormalized],
+    );
+    if (rows.length !== 1) return undefined;
+    const r = rows[0];
+    return { memberId: r.id, email: r.email, name: r.name, hasKakao: r.has_kakao };
+  }
+
+  async createLinkTicket(
+    manager: EntityManager,
+    input: {
+      ticketHash: Buffer;
+      memberId: string;
+      kind: 'confirm' | 'verify';
+      kakaoSealed: string;
+      ttlSeconds: number;
+    },
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO link_tickets (ticket_hash, member_id, kind, kakao_sealed, expires_at)
+       VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
+      [input.ticketHash, input.memberId, input.kind, input.kakaoSealed, input.ttlSeconds],
+    );
+  }
+
+  /** A live link ticket, without spending it (a wrong password must not burn it). */
+  async findLinkTicket(
+    ticketHash: Buffer,
+  ): Promise<{ memberId: string; kind: 'confirm' | 'verify'; kakaoSealed: string } | undefined> {
+    const rows = await queryRows<{ member_id: string; kind: 'confirm' | 'verify'; kakao_sealed: string }>(
+      this.manager,
+      `SELECT member_id, kind, kakao_sealed FROM link_tickets WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > now()`,
+      [ticketHash],
+    );
+    const r = rows[0];
+    return r && { memberId: r.member_id, kind: r.kind, kakaoSealed: r.kakao_sealed };
+  }
+
+  /** Spends a link ticket in one statement: of two racing uses, one wins. */
+  async spendLinkTicket(manager: EntityManager, ticketHash: Buffer): Promise<boolean> {
+    const rows = await queryRows(
+      manager,
+      `UPDATE link_tickets SET used_at = now() WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING 1`,
+      [ticketHash],
+    );
+    return rows.length > 0;
+  }
+
   /**
    * Links a Kakao account to a member. The two unique keys of member_identities decide under concurrency;
    * a conflict says which one was hit.

@@ -66,10 +66,7 @@ export class MembersService {
     }
     const memberId = credentials.id;
     if (credentials.status === 'deactivated') {
-      await this.members.manager.transaction(async (manager) => {
-        const member = await this.mustFind(memberId, manager);
-        if (member.email) await this.sendEmailToken(manager, memberId, member.email, member.name, 'reactivation');
-      });
+      await this.members.manager.transaction((manager) => this.queueReactivation(manager, memberId));
       return { result: 'DEACTIVATED_MEMBER' };
     }
     return this.members.manager.transaction(async (manager) => {
@@ -78,6 +75,19 @@ export class MembersService {
       await this.audit.record({ type: 'member.logged_in', memberId, requestId, data: { method: 'password' } }, manager);
       return { result: 'LOGGED_IN', tokens, member: await this.mustFind(memberId, manager) };
     });
+  }
+
+  /** A reactivation mail for a deactivated member who tried to log in (password or Kakao). */
+  async queueReactivation(manager: EntityManager, memberId: string): Promise<void> {
+    const member = await this.mustFind(memberId, manager);
+    if (member.email) await this.sendEmailToken(manager, memberId, member.email, member.name, 'reactivation');
+  }
+
+  /** Checks an email member's password without logging in (account proof for linking). */
+  async provePassword(memberId: string, email: string, password: string): Promise<boolean> {
+    const credentials = await this.members.findCredentialsByEmail(normalizeEmail(email));
+    const ok = await this.passwords.verify(credentials?.passwordHash, password);
+    return ok && credentials?.id === memberId && credentials.status === 'active';
   }
 
   async verifyEmail(token: string, requestId?: string): Promise<void> {

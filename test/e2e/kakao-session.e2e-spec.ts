@@ -20,7 +20,7 @@ describe('Kakao login: intents, Kakao tokens and logout', () => {
       body: JSON.stringify({ intent }),
     });
     const body = await json(res);
-    if (res.status !== 200) return { status: res.status, body };
+    if (res.status !== 200) return { status: res.status, body, authorizeUrl: undefined };
     const cookie = res.headers.get('set-cookie')!.split(';')[0];
     const authorize = new URL(body.url as string);
     authorize.searchParams.set('emulator_user', userId);
@@ -119,10 +119,18 @@ describe('Kakao login: intents, Kakao tokens and logout', () => {
   });
 
   it("refreshes the stored profile with Kakao's latest values at every login", async () => {
-    const first = await kakaoMember(PERSONA.noEmailConsent);
+    const id = '4000000000000009801';
+    bed.kakao.addPersona({
+      id,
+      nickname: '어피치',
+      email: 'peach@kakao.example',
+      isEmailValid: true,
+      isEmailVerified: true,
+    });
+    const first = await kakaoMember(id);
     expect(first.member.profile.nickname).toBe('어피치');
-    bed.kakao.user(PERSONA.noEmailConsent)!.persona.nickname = '새어피치';
-    const again = await kakaoMember(PERSONA.noEmailConsent);
+    bed.kakao.user(id)!.persona.nickname = '새어피치';
+    const again = await kakaoMember(id);
     expect(again.member.profile.nickname).toBe('새어피치');
   });
 });

@@ -34,10 +34,14 @@ export function burst(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ): Promise<Array<{ status: number; body: any }>> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-e', SCRIPT, JSON.stringify([url, n, init, new URL('/health/live', url).toString()])], (err: Error | null, stdout) => {
-      if (err) return reject(err);
-      const results = JSON.parse(stdout) as Array<{ status: number; body: string }>;
-      resolve(results.map((r) => ({ status: r.status, body: r.body ? JSON.parse(r.body) : undefined })));
-    });
+    execFile(
+      process.execPath,
+      ['-e', SCRIPT, JSON.stringify([url, n, init, new URL('/health/live', url).toString()])],
+      (err: Error | null, stdout) => {
+        if (err) return reject(err);
+        const results = JSON.parse(stdout) as Array<{ status: number; body: string }>;
+        resolve(results.map((r) => ({ status: r.status, body: r.body ? JSON.parse(r.body) : undefined })));
+      },
+    );
   });
 }

@@ -2,6 +2,7 @@ import { AuditEvents1763800000000 } from './1763800000000-audit-events';
 import { JobQueue1763800000100 } from './1763800000100-job-queue';
 import { MembersAndSessions1763800000200 } from './1763800000200-members-and-sessions';
 import { KakaoLogin1763800000300 } from './1763800000300-kakao-login';
+import { LinkTickets1763800000400 } from './1763800000400-link-tickets';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from TypeScript in tests
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   JobQueue1763800000100,
   MembersAndSessions1763800000200,
   KakaoLogin1763800000300,
+  LinkTickets1763800000400,
 ];

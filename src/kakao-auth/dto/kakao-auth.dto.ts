@@ -135,3 +135,22 @@ export class TicketExchangeRequestDto {
   @MaxLength(256)
   ticket!: string;
 }
+
+export class LinkConfirmRequestDto {
+  @ApiProperty({ example: 'x3b0VmQ1c2l3Yq8l3mZ2o5r1h4x6s9d7f8g0j1k2l3m' })
+  @IsString()
+  @MaxLength(256)
+  linkTicket!: string;
+}
+
+export class LinkVerifyRequestDto extends LinkConfirmRequestDto {
+  @ApiProperty({ example: 'hong@example.com' })
+  @IsString()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'correct horse battery staple' })
+  @IsString()
+  @MaxLength(128)
+  password!: string;
+}

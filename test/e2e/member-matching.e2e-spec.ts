@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import type { Persona } from '../emulator';
+import { json } from '../support/app';
+import { call, signup } from '../support/http';
+import { waitForMail } from '../support/mail';
+import { browserLogin, KakaoTestBed, startWithKakao } from '../support/kakao';
+
+describe('matching Kakao users to existing members', () => {
+  let bed: KakaoTestBed;
+  let next = 1;
+  beforeAll(async () => {
+    bed = await startWithKakao({ env: { LOG_LEVEL: 'info' } });
+  });
+  afterAll(() => bed.close());
+
+  /** A fresh Kakao person; by default with a valid, verified email. */
+  function person(overrides: Partial<Persona> = {}): Persona {
+    const id = `40000000000000${String(20000 + next++).padStart(5, '0')}`;
+    const persona: Persona = {
+      id,
+      nickname: `nick${id.slice(-4)}`,
+      name: '홍길동',
+      email: `kakao.${randomBytes(4).toString('hex')}@example.com`,
+      isEmailValid: true,
+      isEmailVerified: true,
+      ...overrides,
+    };
+    bed.kakao.addPersona(persona);
+    return persona;
+  }
+
+  async function emailMember(email: string, name: string, verified = true) {
+    const m = await signup(bed.t, { email, name });
+    if (verified) await bed.t.db.query(`UPDATE members SET email_verified = true WHERE id = $1`, [m.outcome.member.id]);
+    return m;
+  }
+
+  const kakaoLogin = async (userId: string) => json((await browserLogin(bed, { userId })).callback);
+  const members = async () => (await bed.t.db.query(`SELECT count(*)::int AS n FROM members`)).rows[0].n as number;
+
+  it('full match (trusted email, verified member email, same name): LINK_REQUIRED, confirmed into LINKED', async () => {
+    const p = person({ name: '홍 길동' });
+    const existing = await emailMember(p.email!, '홍길동');
+    const before = await members();
+    const outcome = await kakaoLogin(p.id);
+    expect(outcome).toEqual({
+      result: 'LINK_REQUIRED',
+      linkTicket: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      candidate: { maskedEmail: expect.stringMatching(/^ka\*\*\*@ex\*\*\*\.com$/), maskedName: '홍*동' },
+    });
+    expect(await members()).toBe(before);
+    const linked = await call(bed.t, 'POST', '/auth/link/confirm', { body: { linkTicket: outcome.linkTicket } });
+    expect(linked.status).toBe(200);
+    expect(linked.body.result).toBe('LINKED');
+    expect(linked.body.member.id).toBe(existing.outcome.member.id);
+    expect(linked.body.member.loginMethods).toEqual(['password', 'kakao']);
+    const again = await call(bed.t, 'POST', '/auth/link/confirm', { body: { linkTicket: outcome.linkTicket } });
+    expect(again.body.code).toBe('TICKET_INVALID');
+    expect((await kakaoLogin(p.id)).result).toBe('LOGGED_IN');
+  });
+
+  it('email-only match (names differ): VERIFICATION_REQUIRED, proven with the password', async () => {
+    const p = person({ name: '김철수' });
+    const existing = await emailMember(p.email!, '홍길동');
+    const outcome = await kakaoLogin(p.id);
+    expect(outcome.result).toBe('VERIFICATION_REQUIRED');
+    const confirm = await call(bed.t, 'POST', '/auth/link/confirm', { body: { linkTicket: outcome.linkTicket } });
+    expect(confirm.body.code).toBe('TICKET_INVALID');
+    const wrong = await call(bed.t, 'POST', '/auth/link/verify', {
+      body: { linkTicket: outcome.linkTicket, email: existing.email, password: 'wrong password' },
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.code).toBe('INVALID_CREDENTIALS');
+    const right = await call(bed.t, 'POST', '/auth/link/verify', {
+      body: { linkTicket: outcome.linkTicket, email: existing.email, password: existing.password },
+    });
+    expect(right.status).toBe(200);
+    expect(right.body.result).toBe('LINKED');
+    expect(right.body.member.id).toBe(existing.outcome.member.id);
+  });
+
+  it('the local email is not verified: VERIFICATION_REQUIRED', async () => {
+    const p = person();
+    await emailMember(p.email!, '홍길동', false);
+    expect((await kakaoLogin(p.id)).result).toBe('VERIFICATION_REQUIRED');
+  });
+
+  it("Kakao's email is not verified: VERIFICATION_REQUIRED, never LINK_REQUIRED", async () => {
+    const p = person({ isEmailVerified: false });
+    await emailMember(p.email!, '홍길동');
+    expect((await kakaoLogin(p.id)).result).toBe('VERIFICATION_REQUIRED');
+  });
+
+  it('name-only match (one member with that name): VERIFICATION_REQUIRED', async () => {
+    const name = `유일한${randomBytes(3).toString('hex')}`;
+    const existing = await emailMember(`other.${randomBytes(4).toString('hex')}@example.com`, name);
+    const p = person({ name });
+    const outcome = await kakaoLogin(p.id);
+    expect(outcome.result).toBe('VERIFICATION_REQUIRED');
+    const proof = await call(bed.t, 'POST', '/auth/link/verify', {
+      body: { linkTicket: outcome.linkTicket, email: existing.email, password: existing.password },
+    });
+    expect(proof.body.result).toBe('LINKED');
+  });
+
+  it('no email consent: MANDATORY_ITEMS_NOT_AGREED with a consent URL asking exactly that, and nothing created', async () => {
+    const p = person({ declines: ['account_email'] });
+    const before = await members();
+    const outcome = await kakaoLogin(p.id);
+    expect(outcome.result).toBe('MANDATORY_ITEMS_NOT_AGREED');
+    expect(outcome.missingItems).toEqual(['account_email']);
+    expect(new URL(outcome.consentUrl).searchParams.get('scope')).toBe('account_email');
+    expect(await members()).toBe(before);
+  });
+
+  it('nothing matches: SIGNED_UP in one step', async () => {
+    const p = person({ name: `새사람${randomBytes(3).toString('hex')}` });
+    const outcome = await kakaoLogin(p.id);
+    expect(outcome.result).toBe('SIGNED_UP');
+    expect(outcome.member.email).toBe(p.email);
+  });
+
+  it('a deactivated member is told DEACTIVATED_MEMBER and mailed a reactivation link', async () => {
+    const p = person({ name: `휴면${randomBytes(3).toString('hex')}` });
+    const signedUp = await kakaoLogin(p.id);
+    await bed.t.db.query(`UPDATE members SET status = 'deactivated' WHERE id = $1`, [signedUp.member.id]);
+    expect(await kakaoLogin(p.id)).toEqual({ result: 'DEACTIVATED_MEMBER' });
+    await waitForMail(bed.t, { to: p.email, template: 'reactivation' });
+  });
+
+  it('records every decision in the audit trail', async () => {
+    const rows = await bed.t.db.query(
+      `SELECT data->>'decision' AS d FROM audit_events WHERE type = 'member.kakao_decision'`,
+    );
+    expect(new Set(rows.rows.map((r: { d: string }) => r.d))).toEqual(
+      new Set([
+        'LINK_REQUIRED',
+        'LOGGED_IN',
+        'VERIFICATION_REQUIRED',
+        'MANDATORY_ITEMS_NOT_AGREED',
+        'SIGNED_UP',
+        'DEACTIVATED_MEMBER',
+      ]),
+    );
+  });
+});
