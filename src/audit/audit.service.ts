@@ -12,6 +12,8 @@ export type AuditEventType =
   | 'member.kakao_linked'
   | 'member.recertified'
   | 'member.kakao_decision'
+  | 'member.kakao_unlinked'
+  | 'member.withdrawn'
   | 'session.logged_out'
   | 'session.refresh_reused';
 

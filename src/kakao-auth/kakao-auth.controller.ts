@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiConflictResponse,
   ApiFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -19,7 +20,8 @@ import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { KakaoClient } from '../kakao/kakao.client';
 import { toKakaoProfile } from '../kakao/kakao-profile';
-import { LoginOutcomeDto, toLoginOutcomeDto } from '../members/dto/member.dto';
+import { LoginOutcomeDto, MemberDto, toLoginOutcomeDto, toMemberDto } from '../members/dto/member.dto';
+import { CurrentPrincipal, type Principal } from '../tokens/principal';
 import type { LoginOutcome } from '../members/login-outcome';
 import { SWAGGER_TAGS } from '../swagger';
 import { bearerToken } from '../tokens/principal';
@@ -286,5 +288,48 @@ export class KakaoAuthController {
     // OIDC nonce (≥128 bits): binds the id_token to this transaction.
     const nonce = randomBytes(32).toString('base64url');
     return this.passport.authorizeUrl(context, binding, nonce);
+  }
+}
+
+/** Linking from "my page" with a code the front-end got from Kakao's JavaScript SDK. */
+@ApiTags(SWAGGER_TAGS.members)
+@Controller('members')
+export class MemberKakaoController {
+  constructor(
+    private readonly logins: KakaoLoginService,
+    private readonly kakao: KakaoClient,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Post('me/kakao')
+  @HttpCode(200)
+  @ApiBearerAuth('bearer')
+  @ApiOperation({ summary: 'Link the Kakao account behind a code (hybrid flow) to the signed-in member' })
+  @ApiOkResponse({ type: MemberDto })
+  @ApiConflictResponse({ type: ErrorResponse, description: 'KAKAO_ALREADY_LINKED or MEMBER_ALREADY_HAS_KAKAO' })
+  async link(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CodeLoginRequestDto,
+    @RequestId() requestId: string,
+  ): Promise<MemberDto> {
+    if (!this.config.allowedCodeRedirectUris.includes(body.redirectUri)) {
+      throw new AppException('REDIRECT_URI_NOT_ALLOWED', 'This redirect URI is not accepted for code logins');
+    }
+    const tokens = await this.kakao.exchangeCode({
+      code: body.code,
+      redirectUri: body.redirectUri,
+      codeVerifier: body.codeVerifier,
+    });
+    const profile = toKakaoProfile(await this.kakao.getUser(tokens.access_token));
+    const outcome = await this.logins.complete({
+      profile,
+      tokens,
+      intent: 'link',
+      memberId: principal.memberId,
+      nonce: body.nonce,
+      requireIdToken: false,
+      requestId,
+    });
+    return toMemberDto(outcome.member!);
   }
 }

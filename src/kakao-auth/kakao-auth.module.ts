@@ -3,7 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { KakaoModule } from '../kakao/kakao.module';
 import { MembersModule } from '../members/members.module';
 import { TokensModule } from '../tokens/tokens.module';
-import { KakaoAuthController } from './kakao-auth.controller';
+import { KakaoAuthController, MemberKakaoController } from './kakao-auth.controller';
 import { KakaoLoginService } from './kakao-login.service';
 import { KakaoLogoutListener } from './kakao-logout.listener';
 import { KakaoPassport } from './kakao-passport';
@@ -13,7 +13,7 @@ import { LoginTransactionsRepository } from './login-transactions.repository';
 /** The Kakao login flows: redirect (passport), hybrid code, native SDK tokens, tickets. */
 @Module({
   imports: [PassportModule, KakaoModule, MembersModule, TokensModule],
-  controllers: [KakaoAuthController],
+  controllers: [KakaoAuthController, MemberKakaoController],
   providers: [KakaoStrategy, KakaoPassport, KakaoLoginService, LoginTransactionsRepository, KakaoLogoutListener],
 })
 export class KakaoAuthModule {}

@@ -1,6 +1,10 @@
-import { Controller, Get, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
+import { RequestId } from '../common/http/received-at';
 import {
   ApiBearerAuth,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -26,6 +30,29 @@ export class MembersController {
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'UNAUTHENTICATED or TOKEN_EXPIRED' })
   async me(@CurrentPrincipal() principal: Principal): Promise<MemberDto> {
     return toMemberDto(await this.members.get(principal.memberId));
+  }
+
+  @Delete('me')
+  @HttpCode(204)
+  @ApiBearerAuth('bearer')
+  @ApiOperation({
+    summary: 'Withdraw: Kakao unlink, every session revoked, personal data deleted',
+    description: 'Needs an access token issued by a login or Kakao re-certification within the last 5 minutes.',
+  })
+  @ApiNoContentResponse({ description: 'Withdrawn' })
+  @ApiForbiddenResponse({ type: ErrorResponse, description: 'RECERTIFICATION_REQUIRED' })
+  async withdraw(@CurrentPrincipal() principal: Principal, @RequestId() requestId: string): Promise<void> {
+    await this.members.withdraw(principal.memberId, principal.authTime, requestId);
+  }
+
+  @Delete('me/kakao')
+  @HttpCode(204)
+  @ApiBearerAuth('bearer')
+  @ApiOperation({ summary: 'Unlink the Kakao account (at Kakao too); the member stays' })
+  @ApiNoContentResponse({ description: 'Unlinked' })
+  @ApiConflictResponse({ type: ErrorResponse, description: 'LAST_LOGIN_METHOD' })
+  async unlinkKakao(@CurrentPrincipal() principal: Principal, @RequestId() requestId: string): Promise<void> {
+    await this.members.unlinkKakao(principal.memberId, requestId);
   }
 
   @Get(':id')

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { KakaoModule } from '../kakao/kakao.module';
 import { MailModule } from '../mail/mail.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { EmailAuthController } from './email-auth.controller';
@@ -9,7 +10,7 @@ import { PasswordHasher } from './password-hasher';
 
 /** The member base: email members, their Kakao identities, deactivation and withdrawal. */
 @Module({
-  imports: [TokensModule, MailModule],
+  imports: [TokensModule, MailModule, KakaoModule],
   controllers: [EmailAuthController, MembersController],
   providers: [MembersRepository, MembersService, PasswordHasher],
   exports: [MembersRepository, MembersService],

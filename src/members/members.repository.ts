@@ -269,6 +269,28 @@ export class MembersRepository {
     );
   }
 
+  /** Removes the Kakao identity (its tokens cascade) and the Kakao-derived profile; keeps the member. */
+  async unlinkKakao(manager: EntityManager, memberId: string): Promise<void> {
+    await manager.query(`DELETE FROM member_identities WHERE member_id = $1 AND provider = 'kakao'`, [memberId]);
+    await manager.query(`UPDATE members SET profile = '{}'::jsonb, updated_at = now() WHERE id = $1`, [memberId]);
+  }
+
+  /**
+   * Withdrawal: every piece of personal data goes (email, name, password hash, profile, identities and
+   * their tokens, pending tickets); a tombstone with the id, status and dates remains for the audit trail.
+   */
+  async anonymize(manager: EntityManager, memberId: string): Promise<void> {
+    await manager.query(`DELETE FROM member_identities WHERE member_id = $1`, [memberId]);
+    await manager.query(`DELETE FROM email_tokens WHERE member_id = $1`, [memberId]);
+    await manager.query(`DELETE FROM link_tickets WHERE member_id = $1`, [memberId]);
+    await manager.query(
+      `UPDATE members SET email = NULL, email_normalized = NULL, email_verified = false, name = NULL,
+         password_hash = NULL, profile = '{}'::jsonb, status = 'withdrawn', withdrawn_at = now(), updated_at = now()
+       WHERE id = $1`,
+      [memberId],
+    );
+  }
+
   async recordLogin(manager: EntityManager, id: string): Promise<void> {
     await manager.query(`UPDATE members SET last_login_at = now() WHERE id = $1`, [id]);
   }

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { AppException } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { KakaoClient } from '../kakao/kakao.client';
 import { MailService } from '../mail/mail.service';
 import { hashToken, SessionsService } from '../tokens/sessions.service';
 import { normalizeEmail } from '../common/normalize';
@@ -18,6 +19,9 @@ const EMAIL_TOKEN_TTL: Record<EmailTokenPurpose, number> = {
   reactivation: 3600,
 };
 
+/** Withdrawal needs a login or re-certification this recent (OWASP ASVS 3.7.1). */
+const RECENT_AUTH_MS = 5 * 60_000;
+
 const invalidCredentials = () => new AppException('INVALID_CREDENTIALS', 'The email or the password is wrong');
 
 /** Email members: sign-up, password login, email verification, deactivation and reactivation. */
@@ -29,6 +33,7 @@ export class MembersService {
     private readonly sessions: SessionsService,
     private readonly mail: MailService,
     private readonly audit: AuditService,
+    private readonly kakao: KakaoClient,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -119,6 +124,54 @@ export class MembersService {
       await this.sessions.revokeAllOfMember(manager, memberId, 'deactivated');
       await this.audit.record({ type: 'member.deactivated', memberId }, manager);
       return true;
+    });
+  }
+
+  /**
+   * Unlink from "my page": Kakao first (admin key; -101 "not linked" counts as done), then the identity,
+   * Kakao's tokens and the Kakao-derived profile. Refused when Kakao is the only way in.
+   */
+  async unlinkKakao(memberId: string, requestId?: string): Promise<void> {
+    const member = await this.mustFind(memberId);
+    const identity = member.identities.find((i) => i.provider === 'kakao');
+    if (!identity) throw new AppException('NOT_FOUND', 'No Kakao account is linked');
+    if (!member.hasPassword) {
+      throw new AppException(
+        'LAST_LOGIN_METHOD',
+        'Kakao is the only way to log in to this account; set a password or withdraw instead',
+      );
+    }
+    await this.kakao.unlink({ userId: identity.providerUserId });
+    await this.members.manager.transaction(async (manager) => {
+      await this.members.unlinkKakao(manager, memberId);
+      await this.audit.record({ type: 'member.kakao_unlinked', memberId, requestId, data: { by: 'member' } }, manager);
+    });
+  }
+
+  /**
+   * Withdrawal (needs an authentication within the last 5 minutes): Kakao unlink, every session revoked and
+   * personal data deleted in one transaction; the Kakao account can then sign up anew.
+   */
+  async withdraw(memberId: string, authTime: Date, requestId?: string): Promise<void> {
+    if (Date.now() - authTime.getTime() > RECENT_AUTH_MS) {
+      throw new AppException(
+        'RECERTIFICATION_REQUIRED',
+        'Log in again (password or Kakao re-certification) within 5 minutes before withdrawing',
+      );
+    }
+    const member = await this.mustFind(memberId);
+    const identity = member.identities.find((i) => i.provider === 'kakao');
+    if (identity) await this.kakao.unlink({ userId: identity.providerUserId });
+    await this.members.manager.transaction(async (manager) => {
+      if (member.email) {
+        await this.mail.queue({ to: member.email, template: 'withdrawal-complete', vars: {} }, manager);
+      }
+      await this.sessions.revokeAllOfMember(manager, memberId, 'withdrawn');
+      await this.members.anonymize(manager, memberId);
+      await this.audit.record(
+        { type: 'member.withdrawn', memberId, requestId, data: { kakaoUnlinked: Boolean(identity) } },
+        manager,
+      );
     });
   }
 

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import type { Persona } from '../emulator';
+import { json } from '../support/app';
+import { call, signup } from '../support/http';
+import { browserLogin, HYBRID_REDIRECT, KakaoTestBed, startWithKakao } from '../support/kakao';
+
+describe('link, unlink and withdrawal from my page', () => {
+  let bed: KakaoTestBed;
+  let next = 1;
+  beforeAll(async () => {
+    bed = await startWithKakao();
+  });
+  afterAll(() => bed.close());
+
+  function person(): Persona {
+    const id = `40000000000000${String(30000 + next++).padStart(5, '0')}`;
+    const persona: Persona = {
+      id,
+      nickname: `n${id.slice(-4)}`,
+      name: `사람${randomBytes(3).toString('hex')}`,
+      email: `life.${randomBytes(4).toString('hex')}@example.com`,
+      isEmailValid: true,
+      isEmailVerified: true,
+    };
+    bed.kakao.addPersona(persona);
+    return persona;
+  }
+
+  async function hybridCode(userId: string): Promise<string> {
+    const url = new URL(`${bed.kakao.url}/oauth/authorize`);
+    url.search = new URLSearchParams({
+      client_id: 'test-rest-api-key',
+      redirect_uri: HYBRID_REDIRECT,
+      response_type: 'code',
+      scope: 'openid profile_nickname account_email',
+      emulator_user: userId,
+    }).toString();
+    return new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!).searchParams.get('code')!;
+  }
+
+  const linkWithCode = async (accessToken: string, userId: string) =>
+    call(bed.t, 'POST', '/members/me/kakao', {
+      token: accessToken,
+      body: { code: await hybridCode(userId), redirectUri: HYBRID_REDIRECT },
+    });
+
+  it('links with a hybrid code, and unlinks at Kakao and locally, keeping the member', async () => {
+    const p = person();
+    const m = await signup(bed.t);
+    const linked = await linkWithCode(m.accessToken, p.id);
+    expect(linked.status).toBe(200);
+    expect(linked.body.identities).toEqual([expect.objectContaining({ provider: 'kakao', providerUserId: p.id })]);
+    expect(linked.body.profile.nickname).toBe(p.nickname);
+
+    const storedTokens = async () =>
+      (await bed.t.db.query(`SELECT count(*)::int AS n FROM kakao_tokens`)).rows[0].n as number;
+    const tokensBefore = await storedTokens();
+    const unlinkCalls = bed.kakao.callCount('POST', '/v1/user/unlink');
+    expect((await call(bed.t, 'DELETE', '/members/me/kakao', { token: m.accessToken })).status).toBe(204);
+    expect(bed.kakao.callCount('POST', '/v1/user/unlink')).toBe(unlinkCalls + 1);
+    expect(bed.kakao.user(p.id)!.linked).toBe(false);
+    const me = await call(bed.t, 'GET', '/members/me', { token: m.accessToken });
+    expect(me.body.identities).toEqual([]);
+    expect(me.body.loginMethods).toEqual(['password']);
+    expect(me.body.profile.nickname).toBeNull();
+    expect(await storedTokens()).toBe(tokensBefore - 1);
+  });
+
+  it('refuses to unlink the only way in (LAST_LOGIN_METHOD)', async () => {
+    const p = person();
+    const outcome = await json((await browserLogin(bed, { userId: p.id })).callback);
+    const res = await call(bed.t, 'DELETE', '/members/me/kakao', { token: outcome.tokens.accessToken });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('LAST_LOGIN_METHOD');
+  });
+
+  it('counts -101 (already unlinked at Kakao) as done', async () => {
+    const p = person();
+    const m = await signup(bed.t);
+    await linkWithCode(m.accessToken, p.id);
+    bed.kakao.state.unlink(bed.kakao.user(p.id)!);
+    expect((await call(bed.t, 'DELETE', '/members/me/kakao', { token: m.accessToken })).status).toBe(204);
+  });
+
+  it('withdraws: Kakao unlink, sessions revoked, personal data deleted; the Kakao account then signs up anew', async () => {
+    const p = person();
+    const first = await json((await browserLogin(bed, { userId: p.id })).callback);
+    const memberId = first.member.id as string;
+    expect((await call(bed.t, 'DELETE', '/members/me', { token: first.tokens.accessToken })).status).toBe(204);
+    expect((await call(bed.t, 'GET', '/members/me', { token: first.tokens.accessToken })).status).toBe(401);
+    expect(
+      (await call(bed.t, 'POST', '/auth/refresh', { body: { refreshToken: first.tokens.refreshToken } })).status,
+    ).toBe(401);
+    expect(bed.kakao.user(p.id)!.linked).toBe(false);
+    const row = await bed.t.db.query(`SELECT email, name, password_hash, profile, status FROM members WHERE id = $1`, [
+      memberId,
+    ]);
+    expect(row.rows[0]).toEqual({ email: null, name: null, password_hash: null, profile: {}, status: 'withdrawn' });
+    const identities = await bed.t.db.query(`SELECT count(*)::int AS n FROM member_identities WHERE member_id = $1`, [
+      memberId,
+    ]);
+    expect(identities.rows[0].n).toBe(0);
+    const again = await json((await browserLogin(bed, { userId: p.id })).callback);
+    expect(again.result).toBe('SIGNED_UP');
+    expect(again.member.id).not.toBe(memberId);
+  });
+
+  it('refuses withdrawal without a recent authentication (RECERTIFICATION_REQUIRED)', async () => {
+    const m = await signup(bed.t);
+    await bed.t.db.query(`UPDATE sessions SET auth_time = now() - interval '1 hour'`);
+    // A refreshed access token keeps the session's old auth_time.
+    const refreshed = await call(bed.t, 'POST', '/auth/refresh', { body: { refreshToken: m.refreshToken } });
+    const res = await call(bed.t, 'DELETE', '/members/me', { token: refreshed.body.accessToken });
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('RECERTIFICATION_REQUIRED');
+  });
+
+  it('links one Kakao account to exactly one of two members racing for it', async () => {
+    const p = person();
+    const [a, b] = await Promise.all([signup(bed.t), signup(bed.t)]);
+    const [codeA, codeB] = await Promise.all([hybridCode(p.id), hybridCode(p.id)]);
+    const results = await Promise.all([
+      call(bed.t, 'POST', '/members/me/kakao', {
+        token: a.accessToken,
+        body: { code: codeA, redirectUri: HYBRID_REDIRECT },
+      }),
+      call(bed.t, 'POST', '/members/me/kakao', {
+        token: b.accessToken,
+        body: { code: codeB, redirectUri: HYBRID_REDIRECT },
+      }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(results.find((r) => r.status === 409)!.body.code).toBe('KAKAO_ALREADY_LINKED');
+  });
+});
