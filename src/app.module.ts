@@ -14,6 +14,7 @@ import { TokensModule } from './tokens/tokens.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { pinoParams } from './logging/logging';
+import { MailModule } from './mail/mail.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
 import type { QueueOptions } from './queue/queue.service';
@@ -52,6 +53,7 @@ export class AppModule {
         }),
         DatabaseModule,
         QueueModule.forRoot(options.queue),
+        MailModule, // its worker runs in every instance, whichever feature modules queue mails
         MetricsModule,
         HealthModule,
         AuditModule,

@@ -1,123 +1,295 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
+import { Pool } from 'pg';
 import PgBoss from 'pg-boss';
+import { Counter, Histogram } from 'prom-client';
 import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { DatabaseMigrator } from '../database/database-migrator';
 import { QUEUE_SCHEMA } from '../database/migrations/1763800000100-job-queue';
 import { queryRows } from '../database/sql';
+import { MetricsService } from '../metrics/metrics.service';
 
-/** Tunables of the queue; tests shorten the retry delay. */
+/** Tunables of the queue, for every queue unless `work` says otherwise. Tests shorten the retry delay. */
 export interface QueueOptions {
+  /** Retries after the first attempt. */
   retryLimit: number;
+  /** Delay before the first retry; doubled on each further retry (with jitter). */
   retryDelaySeconds: number;
+  /** An attempt running longer is failed (and retried); also how long a crashed instance's jobs stay locked. */
+  expireInSeconds: number;
+  /** How often an idle worker looks for jobs (pg-boss 10 polls; 0.5 is its minimum). */
   pollingIntervalSeconds: number;
+  /** How long `app.close()` lets running jobs finish; the rest are failed and retried by another start. */
+  shutdownTimeoutMs: number;
+  /** Connections of the queue's own pool (workers and maintenance; transactional sends use the caller's). */
+  poolSize: number;
 }
 
 export const QUEUE_OPTIONS = Symbol('QUEUE_OPTIONS');
 
-const DEFAULTS: QueueOptions = { retryLimit: 8, retryDelaySeconds: 2, pollingIntervalSeconds: 0.5 };
+export const QUEUE_DEFAULTS: QueueOptions = {
+  retryLimit: 8, // with 2 s doubling: the last try 8-17 minutes after the first
+  retryDelaySeconds: 2,
+  expireInSeconds: 300,
+  pollingIntervalSeconds: 0.5,
+  shutdownTimeoutMs: 5_000,
+  poolSize: 3,
+};
 
 export interface SendOptions {
   /** A TypeORM manager inside a transaction: the job is inserted in it, so it exists if and only if that commits. */
   manager?: EntityManager;
-  /** At most one job with this key is queued or running (webhook deduplication). */
+  /**
+   * Deduplication key. Only effective on queues whose policy says so (`short`: one queued job per key;
+   * `singleton`: one running; `stately`: one of each), see `WorkOptions.policy`; a `standard` queue ignores it.
+   */
   singletonKey?: string;
+  /** Not before this time (a Date) or this many seconds from now (a number). */
   startAfter?: Date | number;
   retryLimit?: number;
 }
 
-type Handler<T> = (data: T, job: PgBoss.Job<T>) => Promise<void>;
+export interface WorkOptions {
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  expireInSeconds?: number;
+  /** pg-boss queue policy; `standard` (the default) runs every job. */
+  policy?: PgBoss.QueuePolicy;
+}
+
+/** Job as seen by a handler: id, name, data and its attempt bookkeeping. */
+export type QueueJob<T> = PgBoss.JobWithMetadata<T>;
+export type JobHandler<T> = (data: T, job: QueueJob<T>) => Promise<void>;
+
+interface Registration {
+  handler: JobHandler<never>;
+  options: Required<Omit<WorkOptions, 'policy'>> & { policy: PgBoss.QueuePolicy };
+}
 
 /**
- * Durable jobs on PostgreSQL (pg-boss): retried with exponential backoff, kept across restarts, and
- * fetched with SKIP LOCKED so each runs once however many instances share the database.
+ * Error text for the log: job data can hold personal data and links with tokens, and error messages quote it
+ * (an SMTP server names the refused recipient), so addresses and URLs are masked.
+ */
+export function loggableError(err: unknown): { name: string; code?: string; responseCode?: number; message: string } {
+  // pg-boss reports worker errors as plain objects copied from the Error.
+  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  const message = (typeof e.message === 'string' ? e.message : String(err))
+    .replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]')
+    .replace(/[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g, '[address]')
+    .slice(0, 300);
+  return {
+    name: typeof e.name === 'string' ? e.name : 'Error',
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e.responseCode === 'number' ? { responseCode: e.responseCode } : {}),
+    message,
+  };
+}
+
+/**
+ * Durable jobs on PostgreSQL (pg-boss 10, schema `pgboss` created by a migration): retried with
+ * exponential backoff, kept across restarts, and fetched with SKIP LOCKED so each runs once however many
+ * instances share the database. Domain modules register handlers with `work` in `onModuleInit` and queue
+ * jobs with `send`, preferably inside the transaction of the change that causes them.
  */
 @Injectable()
-export class QueueService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class QueueService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(QueueService.name);
-  private readonly boss: PgBoss;
   private readonly options: QueueOptions;
-  private readonly handlers = new Map<string, Handler<never>>();
-  private started = false;
+  private readonly pool: Pool;
+  private readonly boss: PgBoss;
+  private readonly registrations = new Map<string, Registration>();
+  private readonly jobsTotal?: Counter<'queue' | 'outcome'>;
+  private readonly jobDuration?: Histogram<'queue'>;
+  private state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
+  private poolClosed = false;
 
   constructor(
     @InjectConfig() config: AppConfig,
     private readonly migrator: DatabaseMigrator,
     @Optional() @Inject(QUEUE_OPTIONS) options?: Partial<QueueOptions>,
+    @Optional() metrics?: MetricsService,
   ) {
-    this.options = { ...DEFAULTS, ...options };
-    this.boss = new PgBoss({
+    this.options = { ...QUEUE_DEFAULTS, ...options };
+    // pg-boss gets our pool rather than its own so that stopping its workers (before the HTTP server and
+    // TypeORM close) and closing the connections (after every request has finished) are separate steps.
+    this.pool = new Pool({
       connectionString: config.db.url,
+      max: this.options.poolSize,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'kakao-auth-queue',
+    });
+    this.pool.on('error', (err) => this.logger.error({ error: loggableError(err) }, 'Job queue connection error'));
+    const db: PgBoss.Db = {
+      // Like pg-boss's own pool after stop: answers nothing instead of throwing, because pg-boss reports a
+      // job's completion without awaiting it and a late one would become an unhandled rejection.
+      executeSql: (text, values) =>
+        this.poolClosed ? Promise.resolve(undefined as never) : this.pool.query(text, values),
+    };
+    this.boss = new PgBoss({
+      db,
       schema: QUEUE_SCHEMA,
-      max: 3,
-      // The schema belongs to our migrations (1763800000100-job-queue).
+      // The schema belongs to our migrations (1763800000100-job-queue): pg-boss only checks its version.
       migrate: false,
-      schedule: false,
-      supervise: true,
+      schedule: false, // no cron jobs; saves the timekeeper's polling
+      supervise: true, // expires jobs of crashed instances, archives and deletes old jobs
+      maintenanceIntervalSeconds: 120,
       retryLimit: this.options.retryLimit,
       retryDelay: this.options.retryDelaySeconds,
       retryBackoff: true,
-      application_name: 'kakao-auth-queue',
+      expireInSeconds: this.options.expireInSeconds,
+      pollingIntervalSeconds: this.options.pollingIntervalSeconds,
     });
-    // Errors of pg-boss's own loops (a lost connection); jobs report their failures through retries.
-    this.boss.on('error', (err) => this.logger.error({ error: err.message }, 'Job queue error'));
+    // Errors of pg-boss's own loops (maintenance, a lost connection); job failures are logged below.
+    this.boss.on('error', (err) => this.logger.error({ error: loggableError(err) }, 'Job queue error'));
+
+    if (metrics) {
+      this.jobsTotal = new Counter({
+        name: 'queue_jobs_total',
+        help: 'Job attempts by queue and outcome (completed, retried, failed: no retry left)',
+        labelNames: ['queue', 'outcome'] as const,
+        registers: [metrics.registry],
+      });
+      this.jobDuration = new Histogram({
+        name: 'queue_job_duration_seconds',
+        help: 'Duration of job attempts by queue',
+        labelNames: ['queue'] as const,
+        buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers: [metrics.registry],
+      });
+    }
   }
 
-  /** Registers the handler of a queue; domain modules call it from onModuleInit. */
-  work<T>(queue: string, handler: Handler<T>): void {
-    if (this.started) throw new Error(`Queue ${queue} registered after the queue started`);
-    this.handlers.set(queue, handler);
+  /**
+   * Registers the handler of a queue. Domain modules call it from `onModuleInit`; the queue is created and
+   * its worker started once pg-boss has started. A handler that throws has its job retried with backoff.
+   */
+  work<T>(queue: string, handler: JobHandler<T>, options: WorkOptions = {}): void {
+    if (this.state !== 'new') throw new Error(`Queue ${queue} registered after the job queue started`);
+    if (this.registrations.has(queue)) throw new Error(`Queue ${queue} already has a handler`);
+    this.registrations.set(queue, {
+      handler,
+      options: {
+        retryLimit: options.retryLimit ?? this.options.retryLimit,
+        retryDelaySeconds: options.retryDelaySeconds ?? this.options.retryDelaySeconds,
+        expireInSeconds: options.expireInSeconds ?? this.options.expireInSeconds,
+        policy: options.policy ?? 'standard',
+      },
+    });
   }
 
+  /**
+   * Queues a job and returns its id. With `manager` the insert runs in that transaction: a rollback leaves no
+   * job, a commit always has its job. Returns null only when a policy queue deduplicated it (`singletonKey`).
+   */
   async send<T extends object>(queue: string, data: T, options: SendOptions = {}): Promise<string | null> {
     const { manager, ...rest } = options;
-    const db = manager && {
-      executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(manager, text, values) }),
+    if (!manager && this.poolClosed) throw new Error(`Job queue closed: cannot queue a ${queue} job`);
+    const db: PgBoss.Db | undefined = manager && {
+      executeSql: async (text, values) => ({ rows: await queryRows(manager, text, values) }),
     };
-    return this.boss.send(queue, data, { ...rest, ...(db ? { db } : {}) });
+    const id = await this.boss.send(queue, data, { ...rest, ...(db ? { db } : {}) });
+    // pg-boss inserts through a join on its queue table: a queue nobody created swallows the job silently.
+    const policy = this.registrations.get(queue)?.options.policy ?? 'standard';
+    if (id === null && policy === 'standard') {
+      throw new Error(`Job not queued: queue ${queue} does not exist (no worker registered it with work())`);
+    }
+    return id;
+  }
+
+  /** Resolves once no job of `queue` is waiting, retrying or running (tests); rejects after `timeoutMs`. */
+  async drained(queue: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.boss.getQueueSize(queue, { before: 'completed' })) > 0) {
+      if (Date.now() > deadline) throw new Error(`Queue ${queue} not drained within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // The schema comes from the migrations, which DatabaseMigrator runs in its own bootstrap hook.
     await this.migrator.ensureMigrated();
+    this.state = 'starting';
     try {
       await this.boss.start();
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
+      this.state = 'stopped';
+      this.poolClosed = true;
+      await this.pool.end();
       throw new Error(
         `The job queue cannot start (${reason}): apply the migrations (npm run migration:run) or start with DB_MIGRATIONS_RUN=true`,
       );
     }
-    this.started = true;
-    for (const [queue, handler] of this.handlers) {
-      await this.boss.createQueue(queue, {
+    this.state = 'started';
+    for (const [queue, { handler, options }] of this.registrations) {
+      const settings: PgBoss.Queue = {
         name: queue,
-        retryLimit: this.options.retryLimit,
-        retryDelay: this.options.retryDelaySeconds,
+        policy: options.policy,
+        retryLimit: options.retryLimit,
+        retryDelay: options.retryDelaySeconds,
         retryBackoff: true,
-      });
+        expireInSeconds: options.expireInSeconds,
+      };
+      // createQueue leaves an existing queue as it is; updateQueue applies changed settings to it.
+      await this.boss.createQueue(queue, settings);
+      await this.boss.updateQueue(queue, settings);
       await this.boss.work<never>(
         queue,
-        { pollingIntervalSeconds: this.options.pollingIntervalSeconds, batchSize: 1 },
-        async ([job]) => {
-          try {
-            await handler(job.data, job);
-          } catch (err) {
-            // Job data may hold personal data or links with tokens: only ids reach the log.
-            this.logger.warn(
-              { queue, jobId: job.id, error: err instanceof Error ? err.message : 'unknown' },
-              'Job failed; it will be retried',
-            );
-            throw err;
-          }
-        },
+        { pollingIntervalSeconds: this.options.pollingIntervalSeconds, batchSize: 1, includeMetadata: true },
+        async ([job]) => this.run(queue, handler, job),
       );
     }
   }
 
+  private async run(queue: string, handler: JobHandler<never>, job: QueueJob<never>): Promise<void> {
+    const endTimer = this.jobDuration?.startTimer({ queue });
+    try {
+      await handler(job.data, job);
+      this.jobsTotal?.inc({ queue, outcome: 'completed' });
+    } catch (err) {
+      // Never the job's data: it may hold personal data or links with tokens. Ids and attempts only.
+      const last = job.retryCount >= job.retryLimit;
+      const fields = {
+        queue,
+        jobId: job.id,
+        attempt: job.retryCount + 1,
+        attempts: job.retryLimit + 1,
+        error: loggableError(err),
+      };
+      if (last) this.logger.error(fields, 'Job failed; no retry left');
+      else this.logger.warn(fields, 'Job failed; it will be retried');
+      this.jobsTotal?.inc({ queue, outcome: last ? 'failed' : 'retried' });
+      throw err;
+    } finally {
+      endTimer?.();
+    }
+  }
+
+  /**
+   * Stops fetching and lets running jobs finish (bounded by shutdownTimeoutMs; pg-boss fails the rest, to be
+   * retried), while the database, TypeORM included, is still open for them.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.state !== 'started') return;
+    this.state = 'stopped';
+    await this.boss.stop({ graceful: true, wait: true, timeout: this.options.shutdownTimeoutMs });
+  }
+
+  /** Closes the queue's connections once requests (which may still queue jobs) are finished. */
   async onApplicationShutdown(): Promise<void> {
-    if (!this.started) return;
-    // Lets running jobs finish (bounded), then closes pg-boss's pool.
-    await this.boss.stop({ graceful: true, wait: true, timeout: 5_000 });
+    await this.beforeApplicationShutdown(); // when Nest skipped it
+    if (this.poolClosed) return;
+    this.poolClosed = true;
+    await this.pool.end();
   }
 }

@@ -1,52 +1,113 @@
 import { createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
+import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { MailService } from '../../src/mail/mail.service';
+import { MAIL_QUEUE, MailService } from '../../src/mail/mail.service';
+import { QueueService } from '../../src/queue/queue.service';
 import { startTestApp, TestApp } from '../support/app';
+import { connect } from '../support/database';
 import { waitForMail } from '../support/mail';
 
-/** A minimal SMTP server that refuses the first `failures` mails with a temporary error, then accepts. */
-function smtpServer(
-  failures: number,
-): Promise<{ server: Server; port: number; received: string[]; attempts: () => number }> {
+interface SmtpServer {
+  port: number;
+  /** Messages accepted (headers and body). */
+  received: string[];
+  /** MAIL FROM commands seen, refused or not. */
+  attempts: () => number;
+  close: () => Promise<void>;
+}
+
+/**
+ * A minimal SMTP server: refuses the first `failures` mails with a temporary error (451), answers the end
+ * of DATA after `delayMs`, or never when `hang` is set.
+ */
+async function smtpServer(options: { failures?: number; delayMs?: number; hang?: boolean } = {}): Promise<SmtpServer> {
   const received: string[] = [];
+  const sockets = new Set<Socket>();
   let attempts = 0;
-  const server = createServer((socket: Socket) => {
-    let data = false;
+  const server: Server = createServer((socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let inData = false;
     let body = '';
+    let buffered = '';
     socket.write('220 test ESMTP\r\n');
     socket.on('data', (chunk: Buffer) => {
-      for (const line of chunk
-        .toString()
-        .split('\r\n')
-        .filter((l, i, all) => l !== '' || i < all.length - 1)) {
-        if (data) {
-          if (line === '.') {
-            data = false;
-            received.push(body);
+      buffered += chunk.toString();
+      const lines = buffered.split('\r\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        if (inData) {
+          if (line !== '.') {
+            body += `${line}\n`;
+            continue;
+          }
+          inData = false;
+          if (options.hang) continue;
+          const mail = body;
+          setTimeout(() => {
+            received.push(mail);
             socket.write('250 queued\r\n');
-          } else body += `${line}\n`;
+          }, options.delayMs ?? 0);
           continue;
         }
         const cmd = line.slice(0, 4).toUpperCase();
         if (cmd === 'EHLO' || cmd === 'HELO') socket.write('250 test\r\n');
-        else if (cmd === 'MAIL') socket.write(++attempts <= failures ? '451 try again later\r\n' : '250 ok\r\n');
-        else if (cmd === 'RCPT') socket.write('250 ok\r\n');
+        else if (cmd === 'MAIL')
+          socket.write(++attempts <= (options.failures ?? 0) ? '451 try again later\r\n' : '250 ok\r\n');
         else if (cmd === 'DATA') {
-          data = true;
+          inData = true;
+          body = '';
           socket.write('354 go\r\n');
         } else if (cmd === 'QUIT') socket.end('221 bye\r\n');
-        else if (cmd === 'RSET') socket.write('250 ok\r\n');
-        else if (line) socket.write('250 ok\r\n');
+        else socket.write('250 ok\r\n'); // RCPT, RSET, NOOP
       }
     });
   });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ server, port: (server.address() as AddressInfo).port, received, attempts: () => attempts }),
-    ),
-  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    received,
+    attempts: () => attempts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function mailJobs(db: Client): Promise<Array<{ to: string; state: string; retry_count: number }>> {
+  const { rows } = await db.query(
+    `SELECT data->>'to' AS "to", state, retry_count FROM pgboss.job WHERE name = $1 ORDER BY created_on`,
+    [MAIL_QUEUE],
+  );
+  return rows;
+}
+
+/** Connections of the queue's pool still open on the app's database. */
+async function queueConnections(db: Client): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'kakao-auth-queue'`,
+  );
+  return (rows[0] as { n: number }).n;
+}
+
+const message = (to: string, link = 'https://app.example.com/#t=1') => ({
+  to,
+  template: 'email-verification' as const,
+  vars: { name: '홍길동', link },
+});
 
 describe('job queue and mail', () => {
   describe('with the log transport', () => {
@@ -61,57 +122,148 @@ describe('job queue and mail', () => {
       expect(schema.rows).toHaveLength(1);
       const migration = await t.db.query(`SELECT 1 FROM schema_migrations WHERE name = 'JobQueue1763800000100'`);
       expect(migration.rows).toHaveLength(1);
+      const version = await t.db.query(`SELECT version FROM pgboss.version`);
+      expect(version.rows).toEqual([{ version: 24 }]);
     });
 
     it('delivers a mail queued in a committed transaction, and never one from a rolled-back transaction', async () => {
       const mail = t.app.get(MailService);
       const dataSource = t.app.get(DataSource);
-      await dataSource
-        .transaction(async (manager) => {
-          await mail.queue(
-            { to: 'rolled-back@example.com', template: 'email-verification', vars: { name: 'X', link: 'https://x/1' } },
-            manager,
-          );
+      await expect(
+        dataSource.transaction(async (manager) => {
+          await mail.queue(message('rolled-back@example.com', 'https://app.example.com/#t=rolled-back'), manager);
           throw new Error('roll back');
-        })
-        .catch(() => undefined);
-      await dataSource.transaction((manager) =>
-        mail.queue(
-          {
-            to: 'committed@example.com',
-            template: 'email-verification',
-            vars: { name: '홍길동', link: 'https://app.example.com/#t=1' },
-          },
-          manager,
-        ),
-      );
+        }),
+      ).rejects.toThrow('roll back');
+      const queuedAt = Date.now();
+      await dataSource.transaction((manager) => mail.queue(message('committed@example.com'), manager));
+
       const sent = await waitForMail(t, { to: 'committed@example.com' });
-      expect(sent.subject).toContain('Please verify your email address');
-      expect(sent.link).toBe('https://app.example.com/#t=1');
-      const jobs = await t.db.query(`SELECT data->>'to' AS "to" FROM pgboss.job WHERE name = 'mail-send'`);
-      expect(jobs.rows.map((r: { to: string }) => r.to)).toEqual(['committed@example.com']);
-      expect(t.logs.some((l) => (l.mail as { to?: string } | undefined)?.to === 'rolled-back@example.com')).toBe(false);
+      const latencyMs = Date.now() - queuedAt;
+      expect(latencyMs).toBeLessThan(3_000); // polled every 0.5 s
+      expect(sent).toEqual({
+        to: 'committed@example.com',
+        template: 'email-verification',
+        subject: '이메일 주소를 확인해 주세요 / Please verify your email address',
+        text: expect.stringContaining('홍길동님'),
+        link: 'https://app.example.com/#t=1',
+      });
+
+      await t.app.get(QueueService).drained(MAIL_QUEUE);
+      expect(await mailJobs(t.db)).toEqual([{ to: 'committed@example.com', state: 'completed', retry_count: 0 }]);
+      expect(JSON.stringify(t.logs)).not.toContain('rolled-back');
+    });
+
+    it('sends a mail queued outside a transaction too', async () => {
+      await t.app.get(MailService).queue({ to: 'direct@example.com', template: 'withdrawal-complete', vars: {} });
+      const sent = await waitForMail(t, { to: 'direct@example.com', template: 'withdrawal-complete' });
+      expect(sent.subject).toContain('Your account was deleted');
+      expect(sent.link).toBeUndefined();
+    });
+
+    it('counts jobs in the metrics', async () => {
+      const metrics = await (await fetch(`${t.url}/metrics`)).text();
+      expect(metrics).toMatch(/^queue_jobs_total\{queue="mail-send",outcome="completed"\} 2$/m);
+      expect(metrics).toMatch(/^queue_job_duration_seconds_count\{queue="mail-send"\} 2$/m);
+    });
+
+    it('refuses what would lose or misdirect a job', async () => {
+      await expect(t.app.get(MailService).queue(message('a@example.com, b@example.com'))).rejects.toThrow(
+        'exactly one recipient',
+      );
+      // pg-boss would swallow a job for a queue that does not exist.
+      await expect(t.app.get(QueueService).send('nobody-works-this', { x: 1 })).rejects.toThrow('does not exist');
     });
   });
 
-  it('retries a mail the SMTP server refused until it is accepted', async () => {
-    const smtp = await smtpServer(2);
+  it('retries a mail the SMTP server refused, with backoff, until it is accepted; the log names no recipient', async () => {
+    // Read what the service logs through Nest's Logger: nestjs-pino 5 keeps one root logger per process,
+    // bound to the first app's stream, so `t.logs` of a second app in this file misses out-of-request lines.
+    const logged = (['log', 'warn', 'error'] as const).map((level) => jest.spyOn(Logger.prototype, level));
+    const smtp = await smtpServer({ failures: 2 });
     const t = await startTestApp({
       env: { MAIL_TRANSPORT: `smtp://127.0.0.1:${smtp.port}` },
       queue: { retryDelaySeconds: 1 },
     });
     try {
-      await t.app
-        .get(MailService)
-        .queue({ to: 'retry@example.com', template: 'reactivation', vars: { name: 'R', link: 'https://x/r' } });
-      const deadline = Date.now() + 30_000;
-      while (smtp.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const queuedAt = Date.now();
+      await t.app.get(MailService).queue(message('retry@example.com', 'https://app.example.com/#t=secret-link'));
+      await until(() => smtp.received.length > 0, 20_000, 'the mail to be accepted');
+      // Backoff: the first retry 1-2 s after the first failure, the second 2-4 s after the second.
+      expect(Date.now() - queuedAt).toBeGreaterThanOrEqual(3_000);
       expect(smtp.attempts()).toBe(3);
       expect(smtp.received).toHaveLength(1);
       expect(smtp.received[0]).toContain('retry@example.com');
+      expect(smtp.received[0]).toContain('secret-link'); // quoted-printable body
+      await t.app.get(QueueService).drained(MAIL_QUEUE);
+      expect(await mailJobs(t.db)).toEqual([{ to: 'retry@example.com', state: 'completed', retry_count: 2 }]);
+
+      const [, warn] = logged;
+      const failures = warn.mock.calls.filter(([, msg]) => msg === 'Job failed; it will be retried');
+      expect(failures.map(([fields]) => fields)).toEqual(
+        [1, 2].map((attempt) => ({
+          queue: MAIL_QUEUE,
+          jobId: expect.any(String),
+          attempt,
+          attempts: 9,
+          error: expect.objectContaining({
+            responseCode: 451,
+            message: expect.stringContaining('451 try again later'),
+          }),
+        })),
+      );
+      const everything = JSON.stringify(logged.map((spy) => spy.mock.calls));
+      expect(everything).not.toContain('retry@example.com');
+      expect(everything).not.toContain('secret-link');
     } finally {
+      logged.forEach((spy) => spy.mockRestore());
       await t.close();
-      smtp.server.close();
+      await smtp.close();
     }
-  }, 45_000);
+  }, 40_000);
+
+  describe('app.close()', () => {
+    it('lets a running job finish, then closes the queue connections', async () => {
+      const smtp = await smtpServer({ delayMs: 700 });
+      const t = await startTestApp({ env: { MAIL_TRANSPORT: `smtp://127.0.0.1:${smtp.port}` } });
+      const db = await connect(t.databaseUrl);
+      try {
+        await t.app.get(MailService).queue(message('slow@example.com'));
+        await until(() => smtp.attempts() > 0, 10_000, 'the mail to be sent');
+        expect(await queueConnections(db)).toBeGreaterThan(0);
+        const closing = Date.now();
+        await t.close();
+        expect(Date.now() - closing).toBeLessThan(5_000);
+        expect(smtp.received).toHaveLength(1);
+        expect(await mailJobs(db)).toEqual([{ to: 'slow@example.com', state: 'completed', retry_count: 0 }]);
+        await until(async () => (await queueConnections(db)) === 0, 2_000, 'the queue connections to close');
+      } finally {
+        await db.end();
+        await smtp.close();
+      }
+    });
+
+    it('does not wait longer than its timeout for a hung job, which is left to be retried', async () => {
+      const smtp = await smtpServer({ hang: true });
+      const t = await startTestApp({
+        env: { MAIL_TRANSPORT: `smtp://127.0.0.1:${smtp.port}` },
+        queue: { shutdownTimeoutMs: 1_000 },
+      });
+      const db = await connect(t.databaseUrl);
+      try {
+        await t.app.get(MailService).queue(message('hung@example.com'));
+        await until(() => smtp.attempts() > 0, 10_000, 'the mail to be sent');
+        const closing = Date.now();
+        await t.close();
+        expect(Date.now() - closing).toBeLessThan(3_000);
+        expect(await mailJobs(db)).toEqual([{ to: 'hung@example.com', state: 'retry', retry_count: 0 }]);
+        await until(async () => (await queueConnections(db)) === 0, 2_000, 'the queue connections to close');
+      } finally {
+        await db.end();
+        // The hung send now fails, after the app closed: nothing may throw.
+        await smtp.close();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    });
+  });
 });
