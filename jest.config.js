@@ -35,7 +35,7 @@ const common = { rootDir: __dirname, transform, transformIgnorePatterns, testEnv
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{src,emulator,scripts}/**/*.spec.ts', '<rootDir>/test/emulator/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{src,emulator,scripts}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigError } from '../src/config/environment';
 import { bootstrap, closeOnSignals } from '../src/main';
-import { KakaoEmulator, startKakaoEmulator } from '../test/emulator';
+import { KakaoEmulator, startKakaoEmulator } from '../emulator';
 import { EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './lib/embedded-postgres';
 
 const ROOT = path.resolve(__dirname, '..', '..');

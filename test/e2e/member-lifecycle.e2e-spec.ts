@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Persona } from '../emulator';
+import type { Persona } from '../../emulator';
 import { json } from '../support/app';
 import { call, signup } from '../support/http';
 import { browserLogin, HYBRID_REDIRECT, KakaoTestBed, startWithKakao } from '../support/kakao';
@@ -78,7 +78,7 @@ describe('link, unlink and withdrawal from my page', () => {
     const p = person();
     const m = await signup(bed.t);
     await linkWithCode(m.accessToken, p.id);
-    bed.kakao.state.unlink(bed.kakao.user(p.id)!);
+    await bed.kakao.unlinkUser(p.id);
     expect((await call(bed.t, 'DELETE', '/members/me/kakao', { token: m.accessToken })).status).toBe(204);
   });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Persona } from '../emulator';
+import type { Persona } from '../../emulator';
 import { json } from '../support/app';
 import { call, signup } from '../support/http';
 import { waitForMail } from '../support/mail';

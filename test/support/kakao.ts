@@ -1,4 +1,4 @@
-import { startKakaoEmulator, KakaoEmulator } from '../emulator';
+import { startKakaoEmulator, KakaoEmulator } from '../../emulator';
 import { startTestApp, TestApp, TestAppOptions } from './app';
 
 export const REST_API_KEY = 'test-rest-api-key';
