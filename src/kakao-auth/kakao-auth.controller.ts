@@ -177,15 +177,7 @@ export class KakaoAuthController {
   @ApiOkResponse({ type: LoginOutcomeDto })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'REDIRECT_URI_NOT_ALLOWED, KAKAO_TOKEN_EXCHANGE_FAILED' })
   async code(@Body() body: CodeLoginRequestDto, @RequestId() requestId: string): Promise<LoginOutcomeDto> {
-    if (!this.config.allowedCodeRedirectUris.includes(body.redirectUri)) {
-      throw new AppException('REDIRECT_URI_NOT_ALLOWED', 'This redirect URI is not accepted for code logins');
-    }
-    const tokens = await this.kakao.exchangeCode({
-      code: body.code,
-      redirectUri: body.redirectUri,
-      codeVerifier: body.codeVerifier,
-    });
-    const profile = toKakaoProfile(await this.kakao.getUser(tokens.access_token));
+    const { profile, tokens } = await this.logins.fromCode(body);
     return toLoginOutcomeDto(
       await this.logins.complete({
         profile,
@@ -295,11 +287,7 @@ export class KakaoAuthController {
 @ApiTags(SWAGGER_TAGS.members)
 @Controller('members')
 export class MemberKakaoController {
-  constructor(
-    private readonly logins: KakaoLoginService,
-    private readonly kakao: KakaoClient,
-    @InjectConfig() private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly logins: KakaoLoginService) {}
 
   @Post('me/kakao')
   @HttpCode(200)
@@ -312,15 +300,7 @@ export class MemberKakaoController {
     @Body() body: CodeLoginRequestDto,
     @RequestId() requestId: string,
   ): Promise<MemberDto> {
-    if (!this.config.allowedCodeRedirectUris.includes(body.redirectUri)) {
-      throw new AppException('REDIRECT_URI_NOT_ALLOWED', 'This redirect URI is not accepted for code logins');
-    }
-    const tokens = await this.kakao.exchangeCode({
-      code: body.code,
-      redirectUri: body.redirectUri,
-      codeVerifier: body.codeVerifier,
-    });
-    const profile = toKakaoProfile(await this.kakao.getUser(tokens.access_token));
+    const { profile, tokens } = await this.logins.fromCode(body);
     const outcome = await this.logins.complete({
       profile,
       tokens,

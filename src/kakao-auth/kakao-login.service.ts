@@ -8,7 +8,8 @@ import { AppException } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { KakaoIdTokenVerifier } from '../kakao/kakao-id-token.verifier';
-import type { KakaoProfile } from '../kakao/kakao-profile';
+import { KakaoProfile, toKakaoProfile } from '../kakao/kakao-profile';
+import { KakaoClient } from '../kakao/kakao.client';
 import { KakaoTokenStore } from '../kakao/kakao-token.store';
 import type { KakaoTokenResponse } from '../kakao/kakao.types';
 import { LoginOutcomeDto, toLoginOutcomeDto } from '../members/dto/member.dto';
@@ -41,6 +42,14 @@ export interface KakaoLoginInput {
   requestId?: string;
 }
 
+const linkConflict = (code: 'KAKAO_ALREADY_LINKED' | 'MEMBER_ALREADY_HAS_KAKAO') =>
+  new AppException(
+    code,
+    code === 'KAKAO_ALREADY_LINKED'
+      ? 'This Kakao account is linked to another member'
+      : 'This member already has a Kakao account linked',
+  );
+
 /** Raised inside a transaction that lost a first-login race: the transaction is rolled back and retried. */
 class LostFirstLoginRace extends Error {}
 
@@ -60,6 +69,7 @@ export class KakaoLoginService {
     private readonly audit: AuditService,
     private readonly transactions: LoginTransactionsRepository,
     private readonly cipher: TokenCipher,
+    private readonly kakao: KakaoClient,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -73,6 +83,19 @@ export class KakaoLoginService {
       case 'recertify':
         return this.recertify(input);
     }
+  }
+
+  /** The hybrid flow's first half: a code a front-end got from Kakao, exchanged and read. */
+  async fromCode(input: {
+    code: string;
+    redirectUri: string;
+    codeVerifier?: string;
+  }): Promise<{ profile: KakaoProfile; tokens: KakaoTokenResponse }> {
+    if (!this.config.allowedCodeRedirectUris.includes(input.redirectUri)) {
+      throw new AppException('REDIRECT_URI_NOT_ALLOWED', 'This redirect URI is not accepted for code logins');
+    }
+    const tokens = await this.kakao.exchangeCode(input);
+    return { profile: toKakaoProfile(await this.kakao.getUser(tokens.access_token)), tokens };
   }
 
   /** A one-time ticket that carries a finished login to the front-end without putting tokens in a URL. */
@@ -214,14 +237,7 @@ export class KakaoLoginService {
         throw new AppException('TICKET_INVALID', 'The link ticket is invalid, used or expired');
       }
       const link = await this.members.linkKakao(manager, ticket.memberId, profile);
-      if ('conflict' in link) {
-        throw new AppException(
-          link.conflict,
-          link.conflict === 'KAKAO_ALREADY_LINKED'
-            ? 'This Kakao account is linked to another member'
-            : 'This member already has a Kakao account linked',
-        );
-      }
+      if ('conflict' in link) throw linkConflict(link.conflict);
       await this.members.refreshKakaoProfile(manager, ticket.memberId, profile);
       await this.kakaoTokens.save(manager, link.identityId, tokens);
       return this.signIn(
@@ -246,14 +262,7 @@ export class KakaoLoginService {
     const memberId = this.requireMember(input);
     return this.dataSource.transaction(async (manager) => {
       const link = await this.members.linkKakao(manager, memberId, input.profile);
-      if ('conflict' in link) {
-        throw new AppException(
-          link.conflict,
-          link.conflict === 'KAKAO_ALREADY_LINKED'
-            ? 'This Kakao account is linked to another member'
-            : 'This member already has a Kakao account linked',
-        );
-      }
+      if ('conflict' in link) throw linkConflict(link.conflict);
       await this.members.refreshKakaoProfile(manager, memberId, input.profile);
       await this.kakaoTokens.save(manager, link.identityId, input.tokens);
       return this.signIn(manager, 'LINKED', memberId, input, 'member.kakao_linked');
