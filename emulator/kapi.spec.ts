@@ -1,21 +1,11 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- contract tests read JSON bodies freely */
 import { KakaoEmulator, startKakaoEmulator } from './index';
+import { PERSONA_IDS } from './personas';
 import { FORM, formPost, login } from './testing';
 
 /** Contract tests of the kapi paths against KAKAO_API.md 3, 4, 5, 6 and 8. */
 describe('Kakao emulator: kapi', () => {
-  const P = {
-    full: '4000000000000001001',
-    noEmailConsent: '4000000000000001002',
-    emailUnverified: '4000000000000001003',
-    emailInvalid: '4000000000000001004',
-    noName: '4000000000000001005',
-    lunarLeap: '4000000000000001006',
-    termsAgreed: '4000000000000001007',
-    termsMissing: '4000000000000001008',
-    dormant: '4000000000000001009',
-    defaultProfile: '4000000000000001010',
-  };
+  const P = PERSONA_IDS;
   const ALL_SCOPES =
     'openid profile_nickname profile_image account_email name gender age_range birthyear birthday phone_number';
   const ADMIN = { authorization: 'KakaoAK admin-key' };

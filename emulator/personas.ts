@@ -126,6 +126,20 @@ export function validatePersona(p: unknown): Persona {
 }
 
 /** Personas of a JSON file, or of the bundled `personas.json` when no file is given. */
+/** Ids of the personas in personas.json, by role, for tests. */
+export const PERSONA_IDS = {
+  full: '4000000000000001001',
+  noEmailConsent: '4000000000000001002',
+  emailUnverified: '4000000000000001003',
+  emailInvalid: '4000000000000001004',
+  noName: '4000000000000001005',
+  lunarLeap: '4000000000000001006',
+  termsAgreed: '4000000000000001007',
+  termsMissing: '4000000000000001008',
+  dormant: '4000000000000001009',
+  defaultProfile: '4000000000000001010',
+} as const;
+
 export function loadPersonas(file?: string): Persona[] {
   const parsed: unknown = file ? JSON.parse(readFileSync(file, 'utf8')) : defaultPersonasJson;
   return checkPersonas(parsed, file ?? 'personas.json');

@@ -144,16 +144,24 @@ export class KakaoLoginService {
   private async loginOnce(manager: EntityManager, input: KakaoLoginInput): Promise<LoginOutcome> {
     const { profile } = input;
     const linked = await this.members.findByKakaoId(profile.kakaoId, manager);
+    const missingRequiredItems = this.config.kakao.requiredItems.filter((item) => !profile.agreedItems.includes(item));
+    // Candidates only matter for a Kakao account with no live link and nothing missing: the usual login
+    // (already linked) does not pay for the matching queries.
+    const matching = (!linked || linked.status === 'withdrawn') && missingRequiredItems.length === 0;
+    const sameEmail =
+      matching && profile.email
+        ? await this.members.findEmailCandidate(normalizeEmail(profile.email), manager)
+        : undefined;
+    const sameNameOnly =
+      matching && !sameEmail && profile.name
+        ? await this.members.findOnlyNameCandidate(normalizeName(profile.name), manager)
+        : undefined;
     const decision = decideKakaoLogin({
       linked: linked && { memberId: linked.memberId, status: linked.status },
-      missingRequiredItems: this.config.kakao.requiredItems.filter((item) => !profile.agreedItems.includes(item)),
+      missingRequiredItems,
       kakao: { email: profile.email, emailTrusted: profile.emailVerified, name: profile.name },
-      sameEmail: profile.email
-        ? await this.members.findEmailCandidate(normalizeEmail(profile.email), manager)
-        : undefined,
-      sameNameOnly: profile.name
-        ? await this.members.findOnlyNameCandidate(normalizeName(profile.name), manager)
-        : undefined,
+      sameEmail,
+      sameNameOnly,
     });
     await this.audit.record(
       {

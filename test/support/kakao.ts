@@ -1,4 +1,5 @@
 import { startKakaoEmulator, KakaoEmulator } from '../../emulator';
+import { PERSONA_IDS } from '../../emulator/personas';
 import { startTestApp, TestApp, TestAppOptions } from './app';
 
 export const REST_API_KEY = 'test-rest-api-key';
@@ -8,18 +9,8 @@ export const CALLBACK = 'http://127.0.0.1:3000/auth/kakao/callback';
 export const FRONTEND = 'https://app.example.com/auth';
 export const HYBRID_REDIRECT = 'https://app.example.com/kakao/callback';
 
-/** Persona ids of test/emulator/personas.json. */
-export const PERSONA = {
-  full: '4000000000000001001',
-  noEmailConsent: '4000000000000001002',
-  emailUnverified: '4000000000000001003',
-  emailInvalid: '4000000000000001004',
-  noName: '4000000000000001005',
-  lunarLeap: '4000000000000001006',
-  termsAgreed: '4000000000000001007',
-  termsMissing: '4000000000000001008',
-  dormant: '4000000000000001009',
-} as const;
+/** Persona ids of emulator/personas.json. */
+export const PERSONA = PERSONA_IDS;
 
 export interface KakaoTestBed {
   t: TestApp;

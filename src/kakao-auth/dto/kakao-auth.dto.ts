@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { LoginRequestDto } from '../../members/dto/email-auth.dto';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
@@ -143,14 +144,5 @@ export class LinkConfirmRequestDto {
   linkTicket!: string;
 }
 
-export class LinkVerifyRequestDto extends LinkConfirmRequestDto {
-  @ApiProperty({ example: 'hong@example.com' })
-  @IsString()
-  @MaxLength(254)
-  email!: string;
-
-  @ApiProperty({ example: 'correct horse battery staple' })
-  @IsString()
-  @MaxLength(128)
-  password!: string;
-}
+/** The link ticket plus the existing account's email and password (same rules as a password login). */
+export class LinkVerifyRequestDto extends IntersectionType(LinkConfirmRequestDto, LoginRequestDto) {}
