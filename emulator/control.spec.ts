@@ -46,6 +46,24 @@ describe('Kakao emulator: control API', () => {
     expect(kakao.state.nextUser).toBeUndefined();
   });
 
+  it('service-terms: a term registered later is unknown to users linked before, until reset', async () => {
+    const added = await control('POST', '/service-terms', { tag: 'privacy_2026', required: true });
+    expect(added.status).toBe(200);
+    expect(added.body.map((t: { tag: string }) => t.tag)).toContain('privacy_2026');
+    expect((await control('POST', '/service-terms', { tag: 'privacy_2026', required: true })).status).toBe(400);
+    expect((await control('POST', '/service-terms', { tag: 'x' })).status).toBe(400);
+    const { tokens } = await login(kakao, FULL);
+    const terms = await fetch(`${kakao.url}/v2/user/service_terms?result=app_service_terms`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    const body = (await terms.json()) as any;
+    expect(body.service_terms).toContainEqual(
+      expect.objectContaining({ tag: 'privacy_2026', required: true, agreed: true }),
+    );
+    kakao.reset();
+    expect(kakao.config.serviceTerms.map((t) => t.tag)).not.toContain('privacy_2026');
+  });
+
   it('personas: lists with state, adds one with a string id above 2^53', async () => {
     const added = await control('POST', '/personas', {
       id: '9100000000000000123',

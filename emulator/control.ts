@@ -94,6 +94,22 @@ export function registerControlApi(app: FastifyInstance, emulator: () => KakaoEm
       return emulator().linkUser(req.params.id, { scopes: optList(b, 'scopes'), terms: optList(b, 'terms'), agreedBy });
     }),
   );
+  app.post(`${P}/service-terms`, async (req, reply) =>
+    run(reply, () => {
+      const b = body(req.body);
+      const tag = optStr(b, 'tag');
+      if (!tag) throw new BadRequest('tag is required');
+      if (typeof b.required !== 'boolean') throw new BadRequest('required is true or false');
+      if (b.revocable !== undefined && typeof b.revocable !== 'boolean')
+        throw new BadRequest('revocable is true or false');
+      try {
+        emulator().addServiceTerm({ tag, title: optStr(b, 'title'), required: b.required, revocable: b.revocable });
+      } catch (err) {
+        throw new BadRequest((err as Error).message);
+      }
+      return emulator().config.serviceTerms;
+    }),
+  );
   app.post<{ Params: { id: string } }>(`${P}/users/:id/unlink`, async (req, reply) =>
     run(reply, async () => {
       const b = body(req.body);

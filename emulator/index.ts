@@ -123,6 +123,20 @@ export class KakaoEmulator {
     return this.snapshot(userId).terms;
   }
 
+  /**
+   * Registers one more service term in the app, as a console change would (e.g. a new required term):
+   * users linked before have not agreed to it.
+   */
+  addServiceTerm(term: { tag: string; title?: string; required: boolean; revocable?: boolean }): void {
+    const terms = this.ctx.config.serviceTerms;
+    if (terms.some((t) => t.tag === term.tag)) throw new Error(`service term ${term.tag} already exists`);
+    this.addedTerms ??= terms.length;
+    terms.push({ title: term.tag, ...term, revocable: term.revocable ?? !term.required });
+  }
+
+  /** How many terms the app had before `addServiceTerm` (restored by `reset`). */
+  private addedTerms?: number;
+
   /** Links a user as a finished consent screen would (or adds consents/terms to a linked one). */
   linkUser(userId: string, options: { scopes?: string[]; terms?: string[]; agreedBy?: AgreedBy } = {}): UserSnapshot {
     const { state } = this.ctx;
@@ -152,6 +166,8 @@ export class KakaoEmulator {
 
   /** Back to the personas file: users, consents, codes, tokens, next user, faults and call counts. */
   reset(): void {
+    if (this.addedTerms !== undefined) this.ctx.config.serviceTerms.splice(this.addedTerms);
+    this.addedTerms = undefined;
     this.clearFaults();
     this.ctx.faults.resetCounts();
     this.ctx.state.reset();
@@ -217,10 +233,17 @@ export class KakaoEmulator {
   async issueTokensFor(userId: string, options: IssueTokensOptions = {}): Promise<TokenResponse> {
     const { state, tokens, config } = this.ctx;
     const user = this.mustGet(userId);
+    // A first login shows every Kakao Sync term (KAKAO_API.md 9); the persona answers as on the screen.
+    const firstLinkTerms = user.linked
+      ? []
+      : state.personaDefaultTerms(
+          user,
+          config.serviceTerms.map((t) => t.tag),
+        );
     state.link(
       user,
       options.scopes ?? state.personaDefaultScopes(user, state.configuredItems()),
-      options.terms ?? [],
+      options.terms ?? firstLinkTerms,
       'KAUTH',
     );
     return tokens.issue({

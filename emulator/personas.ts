@@ -138,6 +138,7 @@ export const PERSONA_IDS = {
   termsMissing: '4000000000000001008',
   dormant: '4000000000000001009',
   defaultProfile: '4000000000000001010',
+  requiredTermsOnly: '4000000000000001011',
 } as const;
 
 export function loadPersonas(file?: string): Persona[] {
