@@ -34,6 +34,9 @@ const transform = {
 const common = { rootDir: __dirname, transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'mjs', 'json'] };
 
 module.exports = {
+  // A global option (ignored inside `projects`): e2e tests spawn processes and databases, which on a loaded
+  // 2-core machine can take longer than Jest's default 5 s.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{src,emulator,scripts}/**/*.spec.ts'] },
     {

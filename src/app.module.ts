@@ -10,6 +10,7 @@ import { ACCOUNT_THROTTLER, accountTracker, AUTH_THROTTLER } from './common/rate
 import { AuditModule } from './audit/audit.module';
 import { KakaoAuthModule } from './kakao-auth/kakao-auth.module';
 import { MembersModule } from './members/members.module';
+import { TermsModule } from './terms/terms.module';
 import { TokensModule } from './tokens/tokens.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -58,6 +59,7 @@ export class AppModule {
         HealthModule,
         AuditModule,
         TokensModule,
+        TermsModule,
         MembersModule,
         KakaoAuthModule,
         ...(options.imports ?? []),

@@ -15,7 +15,10 @@ export type AuditEventType =
   | 'member.kakao_unlinked'
   | 'member.withdrawn'
   | 'session.logged_out'
-  | 'session.refresh_reused';
+  | 'session.refresh_reused'
+  | 'terms.agreed'
+  | 'terms.revoked'
+  | 'terms.required';
 
 export interface AuditEvent {
   type: AuditEventType;

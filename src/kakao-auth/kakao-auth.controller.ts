@@ -34,7 +34,7 @@ import {
   CodeLoginRequestDto,
   LinkConfirmRequestDto,
   LinkVerifyRequestDto,
-  LoginQueryDto,
+  LoginQueryWithKakaoNamesDto,
   NativeLoginRequestDto,
   TicketExchangeRequestDto,
 } from './dto/kakao-auth.dto';
@@ -43,6 +43,8 @@ import { KakaoPassport } from './kakao-passport';
 import type { LoginRequestContext } from './kakao.strategy';
 import { LoginTransactionsRepository } from './login-transactions.repository';
 import { isAllowedReturnUrl, withParams } from './return-url';
+import { TermsAgreeRequestDto } from '../terms/dto/terms.dto';
+import { TermsCatalog } from '../terms/terms-catalog';
 
 /** Kakao's authorize errors (KAKAO_API.md 1) in our codes. */
 function kakaoErrorCode(
@@ -63,6 +65,7 @@ export class KakaoAuthController {
     private readonly transactions: LoginTransactionsRepository,
     private readonly sessions: SessionsService,
     private readonly kakao: KakaoClient,
+    private readonly catalog: TermsCatalog,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -76,11 +79,17 @@ export class KakaoAuthController {
   @ApiFoundResponse({ description: "Redirect to Kakao's authorize endpoint" })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'RETURN_URL_NOT_ALLOWED or VALIDATION_FAILED' })
   async login(
-    @Query() query: LoginQueryDto,
+    @Query() query: LoginQueryWithKakaoNamesDto,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const url = await this.start(request, reply, { intent: 'login', ...query });
+    const { service_terms, ...rest } = query;
+    const serviceTerms = [...new Set([...(rest.serviceTerms ?? []), ...(service_terms ?? [])])];
+    const url = await this.start(request, reply, {
+      intent: 'login',
+      ...rest,
+      serviceTerms: serviceTerms.length ? serviceTerms : undefined,
+    });
     void reply.header('cache-control', 'no-store').redirect(url, 302);
   }
 
@@ -272,9 +281,36 @@ export class KakaoAuthController {
     );
   }
 
+  @Post('terms/agree')
+  @HttpCode(200)
+  @RateLimited()
+  @ApiTags(SWAGGER_TAGS.auth)
+  @ApiOperation({
+    summary: 'Agree, on the service’s page, to the terms a login is waiting for (after TERMS_REQUIRED)',
+    description:
+      '`tags` must include every tag of `missingTerms` and may add optional ones. Recorded with source `service`; after a Kakao login the terms are also agreed at Kakao (upgrade API). Then the login finishes: the LoginOutcome it would have had. The ticket is single use (10 minutes) and survives a request that fails validation.',
+  })
+  @ApiOkResponse({ type: LoginOutcomeDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponse,
+    description: 'TICKET_INVALID, UNKNOWN_TERM, VALIDATION_FAILED (a missing required term, named in details)',
+  })
+  async agreeTerms(@Body() body: TermsAgreeRequestDto, @RequestId() requestId: string): Promise<LoginOutcomeDto> {
+    return toLoginOutcomeDto(await this.logins.agreeTerms(body.termsTicket, body.tags, requestId));
+  }
+
   private async start(request: FastifyRequest, reply: FastifyReply, context: LoginRequestContext): Promise<string> {
     if (context.returnTo !== undefined && !isAllowedReturnUrl(context.returnTo, this.config.allowedReturnUrls)) {
       throw new AppException('RETURN_URL_NOT_ALLOWED', 'returnTo is not one of ALLOWED_RETURN_URLS');
+    }
+    if (context.serviceTerms?.length) {
+      const tags = this.catalog.known(context.serviceTerms);
+      // Kakao cannot show its consent screen without a required term in service_terms (KAKAO_API.md 1).
+      if (!tags.some((t) => this.catalog.get(t)!.required)) {
+        throw new AppException('VALIDATION_FAILED', 'serviceTerms must include at least one required term', {
+          serviceTerms: tags,
+        });
+      }
     }
     const binding = ensureBinding(request, reply, this.config.http.publicUrl.startsWith('https:'));
     // OIDC nonce (≥128 bits): binds the id_token to this transaction.

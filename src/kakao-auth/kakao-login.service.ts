@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -21,6 +21,7 @@ import { normalizeEmail, normalizeName } from '../common/normalize';
 import { hashToken, SessionsService } from '../tokens/sessions.service';
 import type { LoginIntent } from './login-transactions.repository';
 import { LoginTransactionsRepository } from './login-transactions.repository';
+import { KakaoTermsRead, TermsMissing, TermsService } from '../terms/terms.service';
 
 export const TICKET_TTL_SECONDS = 60;
 export const LINK_TICKET_TTL_SECONDS = 600;
@@ -40,6 +41,40 @@ export interface KakaoLoginInput {
   /** Where the front-end wants the person back (redirect flow), for follow-up URLs. */
   returnTo?: string | null;
   requestId?: string;
+  /** Kakao's answer on the service terms; read in `complete` when not given. */
+  kakaoTerms?: KakaoTermsRead;
+  /** Terms the person agreed to on the service's own page (after TERMS_REQUIRED). */
+  agreedTags?: string[];
+}
+
+/** What a login waiting for required terms needs to finish (sealed in the terms ticket). */
+type TermsContinuation =
+  | {
+      kind: 'kakao';
+      profile: KakaoProfile;
+      tokens: KakaoTokenResponse;
+      kakaoTerms: KakaoTermsRead;
+      returnTo?: string | null;
+    }
+  | { kind: 'link'; linkTicketHash: string; kakaoTerms: KakaoTermsRead }
+  | { kind: 'password'; memberId: string };
+
+/** What a link ticket holds (sealed): the Kakao side of the login that matched an existing member. */
+interface LinkTicketContent {
+  profile: KakaoProfile;
+  tokens: KakaoTokenResponse;
+  kakaoTerms?: KakaoTermsRead;
+}
+
+/**
+ * A Kakao account connected to the app before this login could have been (an authorization code lives at
+ * most 10 minutes) was consented to through a sibling service sharing the Kakao app (family sites).
+ */
+const SIBLING_CONSENT_AGE_MS = 10 * 60_000;
+
+/** JSON turned the Date back into a string; a profile read from a ticket gets its Date again. */
+function reviveProfile(profile: KakaoProfile): KakaoProfile {
+  return { ...profile, connectedAt: profile.connectedAt ? new Date(profile.connectedAt) : null };
 }
 
 const linkConflict = (code: 'KAKAO_ALREADY_LINKED' | 'MEMBER_ALREADY_HAS_KAKAO') =>
@@ -59,6 +94,8 @@ class LostFirstLoginRace extends Error {}
  */
 @Injectable()
 export class KakaoLoginService {
+  private readonly logger = new Logger(KakaoLoginService.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly members: MembersRepository,
@@ -70,18 +107,24 @@ export class KakaoLoginService {
     private readonly transactions: LoginTransactionsRepository,
     private readonly cipher: TokenCipher,
     private readonly kakao: KakaoClient,
+    private readonly terms: TermsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   async complete(input: KakaoLoginInput): Promise<LoginOutcome> {
-    await this.checkIdToken(input);
+    // Kakao Sync terms are read at every Kakao login, alongside the id_token check (readKakao never throws).
+    const [, kakaoTerms] = await Promise.all([
+      this.checkIdToken(input),
+      input.kakaoTerms ?? this.terms.readKakao({ accessToken: input.tokens.access_token }),
+    ]);
+    const withTerms = { ...input, kakaoTerms };
     switch (input.intent) {
       case 'login':
-        return this.login(input);
+        return this.login(withTerms);
       case 'link':
-        return this.link(input);
+        return this.link(withTerms);
       case 'recertify':
-        return this.recertify(input);
+        return this.recertify(withTerms);
     }
   }
 
@@ -129,13 +172,30 @@ export class KakaoLoginService {
     }
   }
 
-  private async login(input: KakaoLoginInput): Promise<LoginOutcome> {
+  private async login(
+    input: KakaoLoginInput,
+    beforeDeciding?: (manager: EntityManager) => Promise<void>,
+  ): Promise<LoginOutcome> {
     // Two first logins of one Kakao account race on the identity's unique key; the loser starts over and
     // finds the winner's member.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction((manager) => this.loginOnce(manager, input));
+        return await this.dataSource.transaction(async (manager) => {
+          await beforeDeciding?.(manager);
+          return this.loginOnce(manager, input);
+        });
       } catch (err) {
+        if (err instanceof TermsMissing) {
+          const { profile, tokens, returnTo, kakaoTerms } = input;
+          const continuation: TermsContinuation = {
+            kind: 'kakao',
+            profile,
+            tokens,
+            kakaoTerms: kakaoTerms ?? { ok: false },
+            returnTo,
+          };
+          return this.termsRequired(err, continuation, input);
+        }
         if (!(err instanceof LostFirstLoginRace) || attempt >= 3) throw err;
       }
     }
@@ -176,7 +236,7 @@ export class KakaoLoginService {
       case 'LOGGED_IN':
         await this.members.refreshKakaoProfile(manager, decision.memberId, profile);
         await this.kakaoTokens.save(manager, linked!.identityId, input.tokens);
-        return this.signIn(manager, 'LOGGED_IN', decision.memberId, input, 'member.logged_in');
+        return this.signIn(manager, 'LOGGED_IN', decision.memberId, input, 'member.logged_in', { gate: true });
       case 'DEACTIVATED_MEMBER':
         await this.memberService.queueReactivation(manager, decision.memberId);
         return { result: 'DEACTIVATED_MEMBER' };
@@ -184,17 +244,18 @@ export class KakaoLoginService {
         return {
           result: 'MANDATORY_ITEMS_NOT_AGREED',
           missingItems: decision.missingItems,
-          consentUrl: this.consentUrl(decision.missingItems, input.returnTo),
+          consentUrl: this.loginUrl({ scope: decision.missingItems }, input.returnTo),
         };
       case 'LINK_REQUIRED':
       case 'VERIFICATION_REQUIRED': {
         const candidate = await this.members.findById(decision.memberId, manager);
         const linkTicket = randomBytes(32).toString('base64url');
+        const content: LinkTicketContent = { profile, tokens: input.tokens, kakaoTerms: input.kakaoTerms };
         await this.members.createLinkTicket(manager, {
           ticketHash: hashToken(linkTicket),
           memberId: decision.memberId,
           kind: decision.kind === 'LINK_REQUIRED' ? 'confirm' : 'verify',
-          kakaoSealed: this.cipher.encrypt(JSON.stringify({ profile, tokens: input.tokens }), 'link-ticket'),
+          kakaoSealed: this.cipher.encrypt(JSON.stringify(content), 'link-ticket'),
           ttlSeconds: LINK_TICKET_TTL_SECONDS,
         });
         return {
@@ -211,9 +272,32 @@ export class KakaoLoginService {
         const link = await this.members.linkKakao(manager, memberId, profile);
         if ('conflict' in link) throw new LostFirstLoginRace();
         await this.kakaoTokens.save(manager, link.identityId, input.tokens);
-        return this.signIn(manager, 'SIGNED_UP', memberId, input, 'member.signed_up');
+        const sibling = this.consentFromSibling(input);
+        if (sibling) {
+          this.logger.log(
+            `Kakao user new to this service signed up with consent given through a sibling service (member ${memberId})`,
+          );
+        }
+        return this.signIn(manager, 'SIGNED_UP', memberId, input, 'member.signed_up', {
+          gate: true,
+          data: sibling ? { consentFrom: 'sibling_service' } : {},
+        });
       }
     }
+  }
+
+  /**
+   * Family sites (several services sharing one Kakao app): the Kakao account was connected, or its Kakao
+   * Sync terms agreed, before this login began, so the consent was given to a sibling service.
+   */
+  private consentFromSibling(input: KakaoLoginInput): boolean {
+    const before = Date.now() - SIBLING_CONSENT_AGE_MS;
+    const connected = input.profile.connectedAt?.getTime();
+    const terms = input.kakaoTerms?.ok ? input.kakaoTerms.terms : [];
+    return (
+      (connected !== undefined && connected < before) ||
+      terms.some((t) => t.agreed && t.agreed_at !== undefined && Date.parse(t.agreed_at) < before)
+    );
   }
 
   /**
@@ -235,33 +319,146 @@ export class KakaoLoginService {
     } else if (ticket.kind !== 'confirm') {
       throw new AppException('TICKET_INVALID', 'This link needs the existing account to be proven with its password');
     }
-    const { profile, tokens } = JSON.parse(this.cipher.decrypt(ticket.kakaoSealed, 'link-ticket')) as {
-      profile: KakaoProfile;
-      tokens: KakaoTokenResponse;
-    };
-    profile.connectedAt = profile.connectedAt ? new Date(profile.connectedAt) : null;
-    return this.dataSource.transaction(async (manager) => {
-      if (!(await this.members.spendLinkTicket(manager, ticketHash))) {
-        throw new AppException('TICKET_INVALID', 'The link ticket is invalid, used or expired');
-      }
-      const link = await this.members.linkKakao(manager, ticket.memberId, profile);
-      if ('conflict' in link) throw linkConflict(link.conflict);
-      await this.members.refreshKakaoProfile(manager, ticket.memberId, profile);
-      await this.kakaoTokens.save(manager, link.identityId, tokens);
-      return this.signIn(
-        manager,
-        'LINKED',
-        ticket.memberId,
-        { profile, tokens, intent: 'link', requireIdToken: false, requestId },
-        'member.kakao_linked',
-      );
-    });
+    return this.finishLink(ticketHash, { requestId });
   }
 
-  /** Where the person agrees to the missing items: a new Kakao login asking exactly those (`scope=`). */
-  private consentUrl(items: string[], returnTo?: string | null): string {
+  /** Links and signs in after a confirmed (or proven) link ticket; spends it in the same transaction. */
+  private async finishLink(
+    ticketHash: Buffer,
+    extra: {
+      requestId?: string;
+      agreedTags?: string[];
+      kakaoTerms?: KakaoTermsRead;
+      beforeLinking?: (manager: EntityManager) => Promise<void>;
+    },
+  ): Promise<LoginOutcome> {
+    const { ticket, content } = await this.openLinkTicket(ticketHash);
+    const input: KakaoLoginInput = {
+      profile: content.profile,
+      tokens: content.tokens,
+      intent: 'link',
+      requireIdToken: false,
+      requestId: extra.requestId,
+      kakaoTerms: extra.kakaoTerms ?? content.kakaoTerms,
+      agreedTags: extra.agreedTags,
+    };
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        await extra.beforeLinking?.(manager);
+        if (!(await this.members.spendLinkTicket(manager, ticketHash))) {
+          throw new AppException('TICKET_INVALID', 'The link ticket is invalid, used or expired');
+        }
+        const link = await this.members.linkKakao(manager, ticket.memberId, input.profile);
+        if ('conflict' in link) throw linkConflict(link.conflict);
+        await this.members.refreshKakaoProfile(manager, ticket.memberId, input.profile);
+        await this.kakaoTokens.save(manager, link.identityId, input.tokens);
+        return this.signIn(manager, 'LINKED', ticket.memberId, input, 'member.kakao_linked', { gate: true });
+      });
+    } catch (err) {
+      if (!(err instanceof TermsMissing)) throw err;
+      const continuation: TermsContinuation = {
+        kind: 'link',
+        linkTicketHash: ticketHash.toString('base64url'),
+        kakaoTerms: input.kakaoTerms ?? { ok: false },
+      };
+      return this.termsRequired(err, continuation, input);
+    }
+  }
+
+  private async openLinkTicket(
+    ticketHash: Buffer,
+  ): Promise<{ ticket: { memberId: string }; content: LinkTicketContent }> {
+    const ticket = await this.members.findLinkTicket(ticketHash);
+    if (!ticket) throw new AppException('TICKET_INVALID', 'The link ticket is invalid, used or expired');
+    const content = JSON.parse(this.cipher.decrypt(ticket.kakaoSealed, 'link-ticket')) as LinkTicketContent;
+    return { ticket, content: { ...content, profile: reviveProfile(content.profile) } };
+  }
+
+  /**
+   * `POST /auth/terms/agree`: the person agreed on the service's page to the terms a login was waiting for.
+   * The agreement is recorded (source `service`), given at Kakao too when the person came through Kakao
+   * Sync, and the login is finished where it stopped; the ticket is spent in the same transaction.
+   */
+  async agreeTerms(termsTicket: string, tags: string[], requestId?: string): Promise<LoginOutcome> {
+    const ticket = await this.terms.openTicket<TermsContinuation>(termsTicket);
+    this.terms.checkAgreement(tags, ticket.missing);
+    const spend = (manager: EntityManager) => this.terms.spendTicket(manager, ticket.hash);
+    const c = ticket.continuation;
+    if (c.kind === 'password') return this.memberService.passwordSignIn(c.memberId, requestId, tags, spend);
+    const linkHash = c.kind === 'link' ? Buffer.from(c.linkTicketHash, 'base64url') : undefined;
+    const kakaoSide = c.kind === 'kakao' ? c : (await this.openLinkTicket(linkHash!)).content;
+    const kakaoTerms = await this.upgradeAtKakao(kakaoSide.tokens.access_token, c.kakaoTerms, tags);
+    if (c.kind === 'link') {
+      return this.finishLink(linkHash!, { requestId, agreedTags: tags, kakaoTerms, beforeLinking: spend });
+    }
+    const input: KakaoLoginInput = {
+      profile: reviveProfile(c.profile),
+      tokens: c.tokens,
+      intent: 'login',
+      requireIdToken: false,
+      returnTo: c.returnTo,
+      requestId,
+      kakaoTerms,
+      agreedTags: tags,
+    };
+    return this.login(input, spend);
+  }
+
+  /**
+   * Terms registered at Kakao and not agreed there are agreed there too (upgrade API, the person's own
+   * token); Kakao's answer as it now stands is returned for the login to record.
+   */
+  private async upgradeAtKakao(accessToken: string, read: KakaoTermsRead, tags: string[]): Promise<KakaoTermsRead> {
+    if (!read.ok) return read;
+    const atKakao = tags.filter((tag) => read.terms.some((t) => t.tag === tag && !t.agreed));
+    const upgraded = await this.terms.upgradeAtKakao({ accessToken }, atKakao);
+    return {
+      ok: true,
+      terms: read.terms.map((t) =>
+        upgraded.includes(t.tag) ? { ...t, agreed: true, agreed_at: new Date().toISOString(), agreed_by: 'KAPI' } : t,
+      ),
+    };
+  }
+
+  /** TERMS_REQUIRED: a ticket to finish on the service's page, and Kakao's consent screen for those tags. */
+  private async termsRequired(
+    err: TermsMissing,
+    continuation: TermsContinuation,
+    input: KakaoLoginInput,
+    manager?: EntityManager,
+  ): Promise<LoginOutcome> {
+    const termsTicket = await this.terms.issueTicket(
+      { memberId: err.memberId, missing: err.missing, continuation },
+      manager,
+    );
+    await this.audit.record(
+      {
+        type: 'terms.required',
+        memberId: err.memberId,
+        requestId: input.requestId,
+        data: { missing: err.missing.join(',') },
+      },
+      manager,
+    );
+    // Kakao can only show terms registered in its console (KAKAO_API.md 9, selective service terms); the
+    // missing ones are all required, so the "at least one required tag" rule holds.
+    const read = input.kakaoTerms;
+    const atKakao = read?.ok ? err.missing.filter((tag) => read.terms.some((t) => t.tag === tag)) : [];
+    return {
+      result: 'TERMS_REQUIRED',
+      termsTicket,
+      missingTerms: err.missing,
+      consentUrl: atKakao.length ? this.loginUrl({ service_terms: atKakao }, input.returnTo) : undefined,
+    };
+  }
+
+  /**
+   * Where the person gives Kakao what is missing: a new Kakao login through this service (which sets the
+   * browser binding) asking exactly those items (`scope=`) or terms (`service_terms=`).
+   */
+  private loginUrl(params: { scope?: string[]; service_terms?: string[] }, returnTo?: string | null): string {
     const url = new URL('/auth/kakao/login', this.config.http.publicUrl);
-    url.searchParams.set('scope', items.join(','));
+    for (const [name, values] of Object.entries(params)) url.searchParams.set(name, values.join(','));
     if (returnTo) url.searchParams.set('returnTo', returnTo);
     return url.toString();
   }
@@ -273,7 +470,7 @@ export class KakaoLoginService {
       if ('conflict' in link) throw linkConflict(link.conflict);
       await this.members.refreshKakaoProfile(manager, memberId, input.profile);
       await this.kakaoTokens.save(manager, link.identityId, input.tokens);
-      return this.signIn(manager, 'LINKED', memberId, input, 'member.kakao_linked');
+      return this.signIn(manager, 'LINKED', memberId, input, 'member.kakao_linked', { gate: false });
     });
   }
 
@@ -287,7 +484,7 @@ export class KakaoLoginService {
       }
       await this.members.refreshKakaoProfile(manager, memberId, input.profile);
       await this.kakaoTokens.save(manager, identity.identityId, input.tokens);
-      return this.signIn(manager, 'RECERTIFIED', memberId, input, 'member.recertified');
+      return this.signIn(manager, 'RECERTIFIED', memberId, input, 'member.recertified', { gate: false });
     });
   }
 
@@ -296,16 +493,43 @@ export class KakaoLoginService {
     return input.memberId;
   }
 
+  /**
+   * Records the terms this login learned, then starts the session. With `gate`, a required term known to be
+   * missing stops the login instead (TermsMissing rolls the whole transaction back). A member already
+   * signed in (link, re-certification) is not stopped: they are asked at their next login.
+   */
   private async signIn(
     manager: EntityManager,
     result: LoginOutcome['result'],
     memberId: string,
     input: KakaoLoginInput,
     event: 'member.logged_in' | 'member.signed_up' | 'member.kakao_linked' | 'member.recertified',
+    options: { gate: boolean; data?: Record<string, string> },
   ): Promise<LoginOutcome> {
+    const { missing } = await this.terms.settle(manager, memberId, {
+      kakao: input.kakaoTerms,
+      agreedTags: input.agreedTags,
+      requestId: input.requestId,
+    });
+    if (options.gate && missing.length) {
+      // A known member's login stops here but keeps what it learned (the refreshed profile, Kakao's tokens
+      // and terms answers), so a missing term stays known even if Kakao cannot be read next time. A new
+      // member or a new link is not kept at all: the whole transaction is rolled back.
+      if (result !== 'LOGGED_IN') throw new TermsMissing(missing, result === 'SIGNED_UP' ? undefined : memberId);
+      const { profile, tokens, returnTo, kakaoTerms } = input;
+      return this.termsRequired(
+        new TermsMissing(missing, memberId),
+        { kind: 'kakao', profile, tokens, kakaoTerms: kakaoTerms ?? { ok: false }, returnTo },
+        input,
+        manager,
+      );
+    }
     const tokens = await this.sessions.start(manager, { memberId, amr: 'kakao', requestId: input.requestId });
     await this.members.recordLogin(manager, memberId);
-    await this.audit.record({ type: event, memberId, requestId: input.requestId, data: { method: 'kakao' } }, manager);
+    await this.audit.record(
+      { type: event, memberId, requestId: input.requestId, data: { method: 'kakao', ...options.data } },
+      manager,
+    );
     const member = await this.members.findById(memberId, manager);
     return { result, tokens, member };
   }

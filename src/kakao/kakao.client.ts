@@ -152,9 +152,13 @@ export class KakaoClient {
     return terms;
   }
 
-  async upgradeServiceTerms(target: { accessToken: string } | { userId: string }, tags: string[]): Promise<void> {
+  /** Marks terms agreed at Kakao (`agreed_by: KAPI`); answers the newly agreed ones (others are left out). */
+  async upgradeServiceTerms(
+    target: { accessToken: string } | { userId: string },
+    tags: string[],
+  ): Promise<KakaoServiceTerm[]> {
     const t = this.target(target);
-    await this.kapi({
+    const { body } = await this.kapi({
       name: 'user.upgrade_service_terms',
       host: 'api',
       method: 'POST',
@@ -162,6 +166,9 @@ export class KakaoClient {
       auth: t.auth,
       params: { ...t.params, tags: tags.join(',') },
     });
+    const agreed = (body as { agreed_service_terms?: unknown })?.agreed_service_terms;
+    if (!Array.isArray(agreed)) throw this.garbage('user.upgrade_service_terms');
+    return agreed as KakaoServiceTerm[];
   }
 
   async revokeServiceTerms(target: { accessToken: string } | { userId: string }, tags: string[]): Promise<void> {

@@ -13,6 +13,7 @@ import type { LoginOutcome } from './login-outcome';
 import type { Member } from './member';
 import { EmailTokenPurpose, MembersRepository } from './members.repository';
 import { PasswordHasher } from './password-hasher';
+import { TermsMissing, TermsService } from '../terms/terms.service';
 
 const EMAIL_TOKEN_TTL: Record<EmailTokenPurpose, number> = {
   'email-verification': 24 * 3600,
@@ -34,10 +35,20 @@ export class MembersService {
     private readonly mail: MailService,
     private readonly audit: AuditService,
     private readonly kakao: KakaoClient,
+    private readonly terms: TermsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  async signup(input: { email: string; password: string; name: string }, requestId?: string): Promise<LoginOutcome> {
+  /**
+   * Email sign-up. `agreedTags` are the terms agreed on the service's sign-up page; when given they must
+   * include every required term. Without them the integrator keeps the consent record itself, and the
+   * member's terms are not tracked until they agree through the service.
+   */
+  async signup(
+    input: { email: string; password: string; name: string; agreedTags?: string[] },
+    requestId?: string,
+  ): Promise<LoginOutcome> {
+    if (input.agreedTags) this.terms.checkAgreement(input.agreedTags);
     const passwordHash = await this.passwords.hash(input.password);
     return this.members.manager.transaction(async (manager) => {
       const id = await this.members.createWithPassword(manager, {
@@ -47,6 +58,7 @@ export class MembersService {
         passwordHash,
       });
       if (!id) throw new AppException('EMAIL_TAKEN', 'A member with this email already exists');
+      if (input.agreedTags) await this.terms.settle(manager, id, { agreedTags: input.agreedTags, requestId });
       await this.sendEmailToken(manager, id, input.email, input.name, 'email-verification');
       await this.audit.record(
         { type: 'member.signed_up', memberId: id, requestId, data: { method: 'password' } },
@@ -74,12 +86,51 @@ export class MembersService {
       await this.members.manager.transaction((manager) => this.queueReactivation(manager, memberId));
       return { result: 'DEACTIVATED_MEMBER' };
     }
-    return this.members.manager.transaction(async (manager) => {
-      const tokens = await this.sessions.start(manager, { memberId, amr: 'pwd', requestId });
-      await this.members.recordLogin(manager, memberId);
-      await this.audit.record({ type: 'member.logged_in', memberId, requestId, data: { method: 'password' } }, manager);
-      return { result: 'LOGGED_IN', tokens, member: await this.mustFind(memberId, manager) };
-    });
+    return this.passwordSignIn(memberId, requestId);
+  }
+
+  /**
+   * Signs in a member whose password was proven, unless a required term is missing (for a member whose
+   * terms are tracked): then TERMS_REQUIRED, finished at `POST /auth/terms/agree` with `agreedTags` and
+   * `beforeSignIn` (which spends the terms ticket in the same transaction).
+   */
+  async passwordSignIn(
+    memberId: string,
+    requestId?: string,
+    agreedTags?: string[],
+    beforeSignIn?: (manager: EntityManager) => Promise<void>,
+  ): Promise<LoginOutcome> {
+    try {
+      return await this.members.manager.transaction(async (manager) => {
+        await beforeSignIn?.(manager);
+        const { missing, tracked } = await this.terms.settle(manager, memberId, { agreedTags, requestId });
+        if (tracked && missing.length) throw new TermsMissing(missing, memberId);
+        const member = await this.mustFind(memberId, manager);
+        if (member.status !== 'active') throw new AppException('TICKET_INVALID', 'This account cannot log in now');
+        const tokens = await this.sessions.start(manager, { memberId, amr: 'pwd', requestId });
+        await this.members.recordLogin(manager, memberId);
+        await this.audit.record(
+          { type: 'member.logged_in', memberId, requestId, data: { method: 'password' } },
+          manager,
+        );
+        return { result: 'LOGGED_IN', tokens, member };
+      });
+    } catch (err) {
+      if (!(err instanceof TermsMissing)) throw err;
+      const termsTicket = await this.terms.issueTicket({
+        memberId,
+        missing: err.missing,
+        continuation: { kind: 'password', memberId },
+      });
+      await this.audit.record({
+        type: 'terms.required',
+        memberId,
+        requestId,
+        data: { missing: err.missing.join(',') },
+      });
+      // No Kakao consent screen for a password login: the terms are agreed on the service's page.
+      return { result: 'TERMS_REQUIRED', termsTicket, missingTerms: err.missing };
+    }
   }
 
   /** A reactivation mail for a deactivated member who tried to log in (password or Kakao). */
@@ -167,6 +218,7 @@ export class MembersService {
         await this.mail.queue({ to: member.email, template: 'withdrawal-complete', vars: {} }, manager);
       }
       await this.sessions.revokeAllOfMember(manager, memberId, 'withdrawn');
+      await this.terms.forgetMember(manager, memberId);
       await this.members.anonymize(manager, memberId);
       await this.audit.record(
         { type: 'member.withdrawn', memberId, requestId, data: { kakaoUnlinked: Boolean(identity) } },

@@ -1,7 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { json } from '../support/app';
 import { call, decodeJwt } from '../support/http';
-import { browserLogin, FRONTEND, HYBRID_REDIRECT, KakaoTestBed, PERSONA, startWithKakao } from '../support/kakao';
+import {
+  browserLogin,
+  FRONTEND,
+  HYBRID_REDIRECT,
+  hybridCode,
+  KakaoTestBed,
+  PERSONA,
+  startWithKakao,
+} from '../support/kakao';
 
 describe('Kakao login', () => {
   let bed: KakaoTestBed;
@@ -226,14 +234,8 @@ describe('Kakao login', () => {
   });
 
   describe('hybrid flow', () => {
-    async function codeFor(userId: string, options: { nonce?: string; verifier?: string } = {}) {
-      const url = new URL(`${bed.kakao.url}/oauth/authorize`);
-      url.search = new URLSearchParams({
-        client_id: 'test-rest-api-key',
-        redirect_uri: HYBRID_REDIRECT,
-        response_type: 'code',
-        scope: 'openid profile_nickname account_email',
-        emulator_user: userId,
+    const codeFor = (userId: string, options: { nonce?: string; verifier?: string } = {}) =>
+      hybridCode(bed, userId, {
         ...(options.nonce ? { nonce: options.nonce } : {}),
         ...(options.verifier
           ? {
@@ -241,9 +243,7 @@ describe('Kakao login', () => {
               code_challenge_method: 'S256',
             }
           : {}),
-      }).toString();
-      return new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!).searchParams.get('code')!;
-    }
+      });
 
     it('logs in with a code the front-end got, with its PKCE verifier and nonce', async () => {
       const verifier = randomBytes(32).toString('base64url');

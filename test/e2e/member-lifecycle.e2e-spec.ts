@@ -86,6 +86,10 @@ describe('link, unlink and withdrawal from my page', () => {
     const p = person();
     const first = await json((await browserLogin(bed, { userId: p.id })).callback);
     const memberId = first.member.id as string;
+    const recorded = await bed.t.db.query(`SELECT count(*)::int AS n FROM member_terms_history WHERE member_id = $1`, [
+      memberId,
+    ]);
+    expect(recorded.rows[0].n).toBeGreaterThan(0);
     expect((await call(bed.t, 'DELETE', '/members/me', { token: first.tokens.accessToken })).status).toBe(204);
     expect((await call(bed.t, 'GET', '/members/me', { token: first.tokens.accessToken })).status).toBe(401);
     expect(
@@ -100,6 +104,13 @@ describe('link, unlink and withdrawal from my page', () => {
       memberId,
     ]);
     expect(identities.rows[0].n).toBe(0);
+    // Terms agreements are the person's data too: state and history go with the rest.
+    const terms = await bed.t.db.query(
+      `SELECT (SELECT count(*)::int FROM member_terms WHERE member_id = $1) AS state,
+              (SELECT count(*)::int FROM member_terms_history WHERE member_id = $1) AS history`,
+      [memberId],
+    );
+    expect(terms.rows[0]).toEqual({ state: 0, history: 0 });
     const again = await json((await browserLogin(bed, { userId: p.id })).callback);
     expect(again.result).toBe('SIGNED_UP');
     expect(again.member.id).not.toBe(memberId);

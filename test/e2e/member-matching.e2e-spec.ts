@@ -103,6 +103,43 @@ describe('matching Kakao users to existing members', () => {
     expect(proof.body.result).toBe('LINKED');
   });
 
+  it('name-only match with several members of that name: no candidate to reveal, so SIGNED_UP', async () => {
+    const name = `동명이인${randomBytes(3).toString('hex')}`;
+    await emailMember(`one.${randomBytes(4).toString('hex')}@example.com`, name);
+    await emailMember(`two.${randomBytes(4).toString('hex')}@example.com`, name);
+    const before = await members();
+    const outcome = await kakaoLogin(person({ name }).id);
+    expect(outcome.result).toBe('SIGNED_UP');
+    expect(outcome.linkTicket).toBeUndefined();
+    expect(await members()).toBe(before + 1);
+  });
+
+  it('family sites: a Kakao user whose consent was given to a sibling service signs up here, and it is said', async () => {
+    // Connected to the shared Kakao app (and its terms agreed) long before this service ever saw them.
+    const p = person({
+      name: `형제${randomBytes(3).toString('hex')}`,
+      linked: true,
+      connectedAt: '2025-05-01T00:00:00Z',
+      agreedTerms: ['service_2024', 'privacy_2024'],
+    });
+    const outcome = await kakaoLogin(p.id);
+    expect(outcome.result).toBe('SIGNED_UP');
+    const audit = await bed.t.db.query(
+      `SELECT data->>'consentFrom' AS origin FROM audit_events WHERE type = 'member.signed_up' AND member_id = $1`,
+      [outcome.member.id],
+    );
+    expect(audit.rows).toEqual([{ origin: 'sibling_service' }]);
+    expect(bed.t.logs.some((l) => String(l.msg).includes(`sibling service (member ${outcome.member.id})`))).toBe(true);
+
+    // A first consent given in this very login is not a sibling's.
+    const fresh = await kakaoLogin(person({ name: `새로${randomBytes(3).toString('hex')}` }).id);
+    const own = await bed.t.db.query(
+      `SELECT data->>'consentFrom' AS origin FROM audit_events WHERE type = 'member.signed_up' AND member_id = $1`,
+      [fresh.member.id],
+    );
+    expect(own.rows).toEqual([{ origin: null }]);
+  });
+
   it('no email consent: MANDATORY_ITEMS_NOT_AGREED with a consent URL asking exactly that, and nothing created', async () => {
     const p = person({ declines: ['account_email'] });
     const before = await members();

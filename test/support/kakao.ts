@@ -1,6 +1,7 @@
 import { startKakaoEmulator, KakaoEmulator } from '../../emulator';
 import { PERSONA_IDS } from '../../emulator/personas';
 import { startTestApp, TestApp, TestAppOptions } from './app';
+import { call } from './http';
 
 export const REST_API_KEY = 'test-rest-api-key';
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
@@ -13,8 +14,11 @@ export const HYBRID_REDIRECT = 'https://app.example.com/kakao/callback';
 export const PERSONA = PERSONA_IDS;
 
 export interface KakaoTestBed {
+  /** The service; a test may replace it (restart on the same database with `env`). */
   t: TestApp;
   kakao: KakaoEmulator;
+  /** The environment the service was started with (wired to the emulator). */
+  env: Record<string, string | undefined>;
   close(): Promise<void>;
 }
 
@@ -30,29 +34,28 @@ export async function startWithKakao(
     redirectUris: [CALLBACK, HYBRID_REDIRECT],
     extraAppKeys: ['test-native-app-key'],
   });
-  const t = await startTestApp({
-    ...options,
-    env: {
-      KAKAO_AUTH_BASE_URL: kakao.url,
-      KAKAO_API_BASE_URL: kakao.url,
-      KAKAO_REDIRECT_URI: CALLBACK,
-      ALLOWED_RETURN_URLS: FRONTEND,
-      ALLOWED_CODE_REDIRECT_URIS: HYBRID_REDIRECT,
-      KAKAO_EXTRA_AUDIENCES: 'test-native-app-key',
-      KAKAO_SCOPES:
-        'openid profile_nickname profile_image account_email name gender age_range birthyear birthday phone_number',
-      ...(options.emulator?.clientSecret ? { KAKAO_CLIENT_SECRET: options.emulator.clientSecret } : {}),
-      ...options.env,
-    },
-  });
-  return {
-    t,
+  const env = {
+    KAKAO_AUTH_BASE_URL: kakao.url,
+    KAKAO_API_BASE_URL: kakao.url,
+    KAKAO_REDIRECT_URI: CALLBACK,
+    ALLOWED_RETURN_URLS: FRONTEND,
+    ALLOWED_CODE_REDIRECT_URIS: HYBRID_REDIRECT,
+    KAKAO_EXTRA_AUDIENCES: 'test-native-app-key',
+    KAKAO_SCOPES:
+      'openid profile_nickname profile_image account_email name gender age_range birthyear birthday phone_number',
+    ...(options.emulator?.clientSecret ? { KAKAO_CLIENT_SECRET: options.emulator.clientSecret } : {}),
+    ...options.env,
+  };
+  const bed: KakaoTestBed = {
+    t: await startTestApp({ ...options, env }),
     kakao,
+    env,
     async close() {
-      await t.close();
+      await bed.t.close();
       await kakao.close();
     },
   };
+  return bed;
 }
 
 export interface BrowserLogin {
@@ -75,9 +78,11 @@ export async function browserLogin(
     query?: Record<string, string>;
     kakaoQuery?: Record<string, string>;
     cookie?: string;
+    /** Start here instead of /auth/kakao/login (e.g. a consentUrl the service handed out). */
+    start?: string;
   } = {},
 ): Promise<BrowserLogin> {
-  const start = new URL(`${bed.t.url}/auth/kakao/login`);
+  const start = new URL(options.start ?? `${bed.t.url}/auth/kakao/login`);
   if (options.returnTo) start.searchParams.set('returnTo', options.returnTo);
   for (const [k, v] of Object.entries(options.query ?? {})) start.searchParams.set(k, v);
   const first = await fetch(start, { redirect: 'manual', headers: options.cookie ? { cookie: options.cookie } : {} });
@@ -94,4 +99,30 @@ export async function browserLogin(
     headers: { cookie },
   });
   return { callback, kakaoRedirect, cookie };
+}
+
+/**
+ * The hybrid flow's front-end half: a code from Kakao's authorize step for `userId` (the emulator's skip
+ * switch stands in for the consent screen), issued to HYBRID_REDIRECT.
+ */
+export async function hybridCode(bed: KakaoTestBed, userId: string, params: Record<string, string> = {}) {
+  const url = new URL(`${bed.kakao.url}/oauth/authorize`);
+  url.search = new URLSearchParams({
+    client_id: REST_API_KEY,
+    redirect_uri: HYBRID_REDIRECT,
+    response_type: 'code',
+    scope: 'openid profile_nickname account_email',
+    emulator_user: userId,
+    ...params,
+  }).toString();
+  const location = (await fetch(url, { redirect: 'manual' })).headers.get('location');
+  const code = location && new URL(location).searchParams.get('code');
+  if (!code) throw new Error(`no code from the emulator: ${location}`);
+  return code;
+}
+
+/** A whole hybrid login (`POST /auth/kakao/code`) of `userId`; the service's answer. */
+export async function hybridLogin(bed: KakaoTestBed, userId: string, params: Record<string, string> = {}) {
+  const code = await hybridCode(bed, userId, params);
+  return call(bed.t, 'POST', '/auth/kakao/code', { body: { code, redirectUri: HYBRID_REDIRECT } });
 }

@@ -3,6 +3,7 @@ import { JobQueue1763800000100 } from './1763800000100-job-queue';
 import { MembersAndSessions1763800000200 } from './1763800000200-members-and-sessions';
 import { KakaoLogin1763800000300 } from './1763800000300-kakao-login';
 import { LinkTickets1763800000400 } from './1763800000400-link-tickets';
+import { Terms1763800000500 } from './1763800000500-terms';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from TypeScript in tests
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   MembersAndSessions1763800000200,
   KakaoLogin1763800000300,
   LinkTickets1763800000400,
+  Terms1763800000500,
 ];

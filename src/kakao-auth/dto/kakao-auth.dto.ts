@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { LoginRequestDto } from '../../members/dto/email-auth.dto';
+import { TAG_PATTERN } from '../../terms/terms-catalog';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
@@ -39,8 +40,21 @@ export class LoginQueryDto {
   @Transform(splitList)
   @IsArray()
   @ArrayMaxSize(30)
-  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { each: true })
+  @Matches(TAG_PATTERN, { each: true })
   serviceTerms?: string[];
+}
+
+export class LoginQueryWithKakaoNamesDto extends LoginQueryDto {
+  @ApiPropertyOptional({
+    example: 'privacy_2024',
+    description: 'Kakao’s own name for serviceTerms (the consentUrl of TERMS_REQUIRED uses it)',
+  })
+  @IsOptional()
+  @Transform(splitList)
+  @IsArray()
+  @ArrayMaxSize(30)
+  @Matches(TAG_PATTERN, { each: true })
+  service_terms?: string[];
 }
 
 export class AuthorizeUrlRequestDto extends LoginQueryDto {

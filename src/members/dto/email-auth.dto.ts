@@ -1,6 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TAG_PATTERN } from '../../terms/terms-catalog';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 /** Full-width and compatibility characters become their plain forms before validation (NFKC). */
@@ -28,6 +29,20 @@ export class SignupRequestDto {
   // No control characters in a name that ends up in mails and logs of other services.
   @Matches(/^[^\p{Cc}\p{Cf}]+$/u, { message: 'name must not contain control characters' })
   name!: string;
+
+  @ApiPropertyOptional({
+    example: ['service_2024', 'privacy_2024', 'marketing'],
+    isArray: true,
+    type: String,
+    description:
+      'Terms agreed on the sign-up page (GET /terms); must include every required one. Omit only when the integrator records consent itself.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @Matches(TAG_PATTERN, { each: true, message: 'each tag must be a term tag' })
+  agreedTags?: string[];
 }
 
 export class LoginRequestDto {

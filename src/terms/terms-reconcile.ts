@@ -1,0 +1,73 @@
+/**
+ * How Kakao's answer for one service term (`/v2/user/service_terms`, KAKAO_API.md 6) changes what the
+ * service knows. Pure, so every row of the table below is a unit test.
+ *
+ * | we hold                          | Kakao says                         | outcome                                   |
+ * | -------------------------------- | ---------------------------------- | ----------------------------------------- |
+ * | nothing                          | agreed                             | agreed (kakao_sync, Kakao's time and path) |
+ * | nothing                          | not agreed                         | not agreed (kakao_sync): declined there   |
+ * | not agreed, changed before       | agreed at T (T after our change)   | agreed (kakao_sync)                       |
+ * | not agreed, changed after T      | agreed at T                        | unchanged: our revocation is newer        |
+ * | agreed (either source)           | agreed                             | unchanged                                 |
+ * | agreed through Kakao             | not agreed                         | revoked (kakao_sync): withdrawn at Kakao  |
+ * | agreed on the service's pages    | not agreed                         | unchanged: the service's own record holds |
+ * | not agreed                       | not agreed                         | unchanged                                 |
+ *
+ * In every row Kakao's answer is remembered (`kakaoAgreed`), so a later revocation knows whether Kakao has
+ * to be told.
+ */
+
+export type TermSource = 'kakao_sync' | 'service';
+export type AgreedBy = 'KAUTH' | 'KAPI';
+
+/** A member's current state for one tag. */
+export interface TermState {
+  agreed: boolean;
+  agreedAt: Date | null;
+  agreedBy: AgreedBy | null;
+  source: TermSource;
+  kakaoAgreed: boolean | null;
+  changedAt: Date;
+}
+
+/** Kakao's answer for one tag. */
+export interface KakaoTermAnswer {
+  tag: string;
+  agreed: boolean;
+  agreedAt: Date | null;
+  agreedBy: AgreedBy | null;
+}
+
+/** A new state to record (a history row and the current state). */
+export interface TermChange {
+  tag: string;
+  agreed: boolean;
+  agreedAt: Date | null;
+  agreedBy: AgreedBy | null;
+  source: TermSource;
+}
+
+export function reconcileWithKakao(held: TermState | undefined, kakao: KakaoTermAnswer): TermChange | undefined {
+  const fromKakao: TermChange = {
+    tag: kakao.tag,
+    agreed: kakao.agreed,
+    agreedAt: kakao.agreed ? kakao.agreedAt : null,
+    agreedBy: kakao.agreed ? kakao.agreedBy : null,
+    source: 'kakao_sync',
+  };
+  if (!held) return fromKakao;
+  if (kakao.agreed) {
+    if (held.agreed) return undefined;
+    // Without a time from Kakao the agreement cannot be ordered against our revocation: ours stands.
+    return kakao.agreedAt && kakao.agreedAt > held.changedAt ? fromKakao : undefined;
+  }
+  return held.agreed && held.source === 'kakao_sync' ? fromKakao : undefined;
+}
+
+/** Required tags of the catalog that are not agreed, in catalog order. */
+export function missingRequired(
+  catalog: ReadonlyArray<{ tag: string; required: boolean }>,
+  agreed: (tag: string) => boolean,
+): string[] {
+  return catalog.filter((t) => t.required && !agreed(t.tag)).map((t) => t.tag);
+}
