@@ -30,6 +30,10 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   // Bodies are JSON (or forms for Kakao's webhooks); anything else is refused with 415 instead of reaching
   // a DTO as a bare string.
   fastify.removeContentTypeParser('text/plain');
+  // Kakao's account status webhook posts a Security Event Token as the raw body (RFC 8935).
+  fastify.addContentTypeParser('application/secevent+jwt', { parseAs: 'string' }, (_request, body, done) =>
+    done(null, body),
+  );
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
     bufferLogs: true,

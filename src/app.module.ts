@@ -11,6 +11,7 @@ import { AuditModule } from './audit/audit.module';
 import { KakaoAuthModule } from './kakao-auth/kakao-auth.module';
 import { MembersModule } from './members/members.module';
 import { TermsModule } from './terms/terms.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { TokensModule } from './tokens/tokens.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -62,6 +63,7 @@ export class AppModule {
         TermsModule,
         MembersModule,
         KakaoAuthModule,
+        WebhooksModule,
         ...(options.imports ?? []),
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

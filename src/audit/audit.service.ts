@@ -18,7 +18,9 @@ export type AuditEventType =
   | 'session.refresh_reused'
   | 'terms.agreed'
   | 'terms.revoked'
-  | 'terms.required';
+  | 'terms.required'
+  | 'webhook.processed'
+  | 'webhook.ignored';
 
 export interface AuditEvent {
   type: AuditEventType;

@@ -11,7 +11,8 @@ import { KakaoIdTokenVerifier } from '../kakao/kakao-id-token.verifier';
 import { KakaoProfile, toKakaoProfile } from '../kakao/kakao-profile';
 import { KakaoClient } from '../kakao/kakao.client';
 import { KakaoTokenStore } from '../kakao/kakao-token.store';
-import type { KakaoTokenResponse } from '../kakao/kakao.types';
+import { KakaoUnlinks } from '../kakao/kakao-unlinks';
+import type { KakaoIdTokenClaims, KakaoTokenResponse } from '../kakao/kakao.types';
 import { LoginOutcomeDto, toLoginOutcomeDto } from '../members/dto/member.dto';
 import type { LoginOutcome } from '../members/login-outcome';
 import { decideKakaoLogin, maskEmail, maskName } from '../members/kakao-match';
@@ -45,6 +46,8 @@ export interface KakaoLoginInput {
   kakaoTerms?: KakaoTermsRead;
   /** Terms the person agreed to on the service's own page (after TERMS_REQUIRED). */
   agreedTags?: string[];
+  /** When the person authenticated at Kakao (the id_token's auth_time), when known. */
+  kakaoAuthTime?: number;
 }
 
 /** What a login waiting for required terms needs to finish (sealed in the terms ticket). */
@@ -55,6 +58,7 @@ type TermsContinuation =
       tokens: KakaoTokenResponse;
       kakaoTerms: KakaoTermsRead;
       returnTo?: string | null;
+      kakaoAuthTime?: number;
     }
   | { kind: 'link'; linkTicketHash: string; kakaoTerms: KakaoTermsRead }
   | { kind: 'password'; memberId: string };
@@ -64,6 +68,7 @@ interface LinkTicketContent {
   profile: KakaoProfile;
   tokens: KakaoTokenResponse;
   kakaoTerms?: KakaoTermsRead;
+  kakaoAuthTime?: number;
 }
 
 /**
@@ -108,16 +113,17 @@ export class KakaoLoginService {
     private readonly cipher: TokenCipher,
     private readonly kakao: KakaoClient,
     private readonly terms: TermsService,
+    private readonly unlinks: KakaoUnlinks,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   async complete(input: KakaoLoginInput): Promise<LoginOutcome> {
     // Kakao Sync terms are read at every Kakao login, alongside the id_token check (readKakao never throws).
-    const [, kakaoTerms] = await Promise.all([
+    const [claims, kakaoTerms] = await Promise.all([
       this.checkIdToken(input),
       input.kakaoTerms ?? this.terms.readKakao({ accessToken: input.tokens.access_token }),
     ]);
-    const withTerms = { ...input, kakaoTerms };
+    const withTerms = { ...input, kakaoTerms, kakaoAuthTime: claims?.auth_time ?? claims?.iat };
     switch (input.intent) {
       case 'login':
         return this.login(withTerms);
@@ -159,16 +165,34 @@ export class KakaoLoginService {
   }
 
   /** OIDC Core 3.1.3.7 through the verifier, plus: the id_token's subject is the user /v2/user/me returned. */
-  private async checkIdToken(input: KakaoLoginInput): Promise<void> {
+  private async checkIdToken(input: KakaoLoginInput): Promise<KakaoIdTokenClaims | undefined> {
     const idToken = input.tokens.id_token;
     if (!idToken) {
       if (input.requireIdToken)
         throw new AppException('ID_TOKEN_INVALID', 'Kakao returned no id_token', { reason: 'missing' });
-      return;
+      return undefined;
     }
     const claims = await this.idTokens.verify(idToken, { nonce: input.nonce, audiences: input.audiences });
     if (claims.sub !== input.profile.kakaoId) {
       throw new AppException('ID_TOKEN_INVALID', 'The Kakao id_token is not valid', { reason: 'sub' });
+    }
+    return claims;
+  }
+
+  /**
+   * A login in flight must not undo an unlink: when Kakao told us (webhook) that this account was unlinked
+   * after the person authenticated at Kakao, the login is refused. Compared in whole seconds, as auth_time
+   * is; without an id_token there is no time to compare, but then the Kakao token used moments ago was
+   * accepted by Kakao, which an unlinked account's token is not.
+   */
+  private async assertNotUnlinkedSince(manager: EntityManager, input: KakaoLoginInput): Promise<void> {
+    if (input.kakaoAuthTime === undefined) return;
+    const unlinkedAt = await this.unlinks.unlinkedAt(input.profile.kakaoId, manager);
+    if (unlinkedAt && input.kakaoAuthTime < Math.floor(unlinkedAt.getTime() / 1000)) {
+      throw new AppException(
+        'KAKAO_ACCESS_DENIED',
+        'This Kakao account was unlinked after this login began; log in with Kakao again',
+      );
     }
   }
 
@@ -186,13 +210,14 @@ export class KakaoLoginService {
         });
       } catch (err) {
         if (err instanceof TermsMissing) {
-          const { profile, tokens, returnTo, kakaoTerms } = input;
+          const { profile, tokens, returnTo, kakaoTerms, kakaoAuthTime } = input;
           const continuation: TermsContinuation = {
             kind: 'kakao',
             profile,
             tokens,
             kakaoTerms: kakaoTerms ?? { ok: false },
             returnTo,
+            kakaoAuthTime,
           };
           return this.termsRequired(err, continuation, input);
         }
@@ -202,6 +227,7 @@ export class KakaoLoginService {
   }
 
   private async loginOnce(manager: EntityManager, input: KakaoLoginInput): Promise<LoginOutcome> {
+    await this.assertNotUnlinkedSince(manager, input);
     const { profile } = input;
     const linked = await this.members.findByKakaoId(profile.kakaoId, manager);
     const missingRequiredItems = this.config.kakao.requiredItems.filter((item) => !profile.agreedItems.includes(item));
@@ -250,7 +276,12 @@ export class KakaoLoginService {
       case 'VERIFICATION_REQUIRED': {
         const candidate = await this.members.findById(decision.memberId, manager);
         const linkTicket = randomBytes(32).toString('base64url');
-        const content: LinkTicketContent = { profile, tokens: input.tokens, kakaoTerms: input.kakaoTerms };
+        const content: LinkTicketContent = {
+          profile,
+          tokens: input.tokens,
+          kakaoTerms: input.kakaoTerms,
+          kakaoAuthTime: input.kakaoAuthTime,
+        };
         await this.members.createLinkTicket(manager, {
           ticketHash: hashToken(linkTicket),
           memberId: decision.memberId,
@@ -341,10 +372,12 @@ export class KakaoLoginService {
       requestId: extra.requestId,
       kakaoTerms: extra.kakaoTerms ?? content.kakaoTerms,
       agreedTags: extra.agreedTags,
+      kakaoAuthTime: content.kakaoAuthTime,
     };
     try {
       return await this.dataSource.transaction(async (manager) => {
         await extra.beforeLinking?.(manager);
+        await this.assertNotUnlinkedSince(manager, input);
         if (!(await this.members.spendLinkTicket(manager, ticketHash))) {
           throw new AppException('TICKET_INVALID', 'The link ticket is invalid, used or expired');
         }
@@ -400,6 +433,7 @@ export class KakaoLoginService {
       requestId,
       kakaoTerms,
       agreedTags: tags,
+      kakaoAuthTime: c.kakaoAuthTime,
     };
     return this.login(input, spend);
   }
@@ -466,6 +500,7 @@ export class KakaoLoginService {
   private async link(input: KakaoLoginInput): Promise<LoginOutcome> {
     const memberId = this.requireMember(input);
     return this.dataSource.transaction(async (manager) => {
+      await this.assertNotUnlinkedSince(manager, input);
       const link = await this.members.linkKakao(manager, memberId, input.profile);
       if ('conflict' in link) throw linkConflict(link.conflict);
       await this.members.refreshKakaoProfile(manager, memberId, input.profile);
@@ -516,10 +551,10 @@ export class KakaoLoginService {
       // and terms answers), so a missing term stays known even if Kakao cannot be read next time. A new
       // member or a new link is not kept at all: the whole transaction is rolled back.
       if (result !== 'LOGGED_IN') throw new TermsMissing(missing, result === 'SIGNED_UP' ? undefined : memberId);
-      const { profile, tokens, returnTo, kakaoTerms } = input;
+      const { profile, tokens, returnTo, kakaoTerms, kakaoAuthTime } = input;
       return this.termsRequired(
         new TermsMissing(missing, memberId),
-        { kind: 'kakao', profile, tokens, kakaoTerms: kakaoTerms ?? { ok: false }, returnTo },
+        { kind: 'kakao', profile, tokens, kakaoTerms: kakaoTerms ?? { ok: false }, returnTo, kakaoAuthTime },
         input,
         manager,
       );

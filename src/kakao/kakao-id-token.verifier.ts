@@ -16,6 +16,28 @@ const MAX_TOKEN_AGE_SECONDS = 24 * 3600;
 
 const invalid = (reason: string) => new AppException('ID_TOKEN_INVALID', 'The Kakao id_token is not valid', { reason });
 
+/** RFC 8935 §2.3 error codes of a refused Security Event Token. */
+export type SetErrorCode = 'invalid_request' | 'invalid_key' | 'invalid_issuer' | 'invalid_audience';
+
+export class SecurityEventInvalid extends Error {
+  constructor(
+    readonly err: SetErrorCode,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+export interface SecurityEventClaims {
+  iss: string;
+  aud: string | string[];
+  sub?: string;
+  iat: number;
+  jti: string;
+  toe?: number;
+  events: Record<string, Record<string, unknown>>;
+}
+
 interface CachedJwks {
   getKey: JWTVerifyGetKey;
   kids: Set<string>;
@@ -67,6 +89,48 @@ export class KakaoIdTokenVerifier {
     if ((payload.iat as number) > now + CLOCK_TOLERANCE_SECONDS) throw invalid('iat');
     if (options.nonce !== undefined && payload.nonce !== options.nonce) throw invalid('nonce');
     return payload as unknown as KakaoIdTokenClaims;
+  }
+
+  /**
+   * Verifies a Security Event Token of Kakao's account status webhook (KAKAO_API.md 7.2): RS256 with the same
+   * JWKS as id_tokens, `typ: secevent+jwt`, Kakao's issuer, our REST API key (or app id) as audience. A
+   * refusal names its RFC 8935 error code; Kakao's keys being unreachable is not the sender's fault and is
+   * thrown as KAKAO_UNAVAILABLE.
+   */
+  async verifySecurityEvent(token: string): Promise<SecurityEventClaims> {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, (header, t) => this.key(header, t), {
+        algorithms: ['RS256'],
+        typ: 'secevent+jwt',
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['iss', 'aud', 'iat', 'jti', 'events'],
+      }));
+    } catch (err) {
+      if (err instanceof AppException) {
+        if (err.code === 'ID_TOKEN_INVALID') throw new SecurityEventInvalid('invalid_key', 'Unknown signing key');
+        throw err;
+      }
+      if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey) {
+        throw new SecurityEventInvalid('invalid_key', 'The signature does not verify with Kakao’s keys');
+      }
+      const detail = err instanceof errors.JWTClaimValidationFailed ? ` (${err.claim})` : '';
+      throw new SecurityEventInvalid('invalid_request', `Not a valid Security Event Token${detail}`);
+    }
+    if (payload.iss !== this.config.kakao.issuer) throw new SecurityEventInvalid('invalid_issuer', 'Unexpected iss');
+    const accepted = [this.config.kakao.restApiKey, this.config.kakao.appId];
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (!audiences.some((a) => typeof a === 'string' && accepted.includes(a))) {
+      throw new SecurityEventInvalid('invalid_audience', 'The SET is not addressed to this app');
+    }
+    const events = payload.events;
+    if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) {
+      throw new SecurityEventInvalid('invalid_request', 'jti must be a non-empty string');
+    }
+    if (!events || typeof events !== 'object' || Array.isArray(events) || !Object.keys(events).length) {
+      throw new SecurityEventInvalid('invalid_request', 'events must name at least one event');
+    }
+    return payload as unknown as SecurityEventClaims;
   }
 
   private async key(header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]) {

@@ -57,6 +57,9 @@ const SECRET_QUERY_KEYS = new Set([
   'client_secret',
   'linkticket',
   'termsticket',
+  // Kakao's unlink webhook (GET): a group token, and the Kakao user id, which is personal data.
+  'group_user_token',
+  'user_id',
 ]);
 
 export function redactUrl(url: string | undefined): string | undefined {

@@ -213,18 +213,60 @@ export class MembersService {
     const member = await this.mustFind(memberId);
     const identity = member.identities.find((i) => i.provider === 'kakao');
     if (identity) await this.kakao.unlink({ userId: identity.providerUserId });
-    await this.members.manager.transaction(async (manager) => {
-      if (member.email) {
-        await this.mail.queue({ to: member.email, template: 'withdrawal-complete', vars: {} }, manager);
-      }
-      await this.sessions.revokeAllOfMember(manager, memberId, 'withdrawn');
-      await this.terms.forgetMember(manager, memberId);
-      await this.members.anonymize(manager, memberId);
-      await this.audit.record(
-        { type: 'member.withdrawn', memberId, requestId, data: { kakaoUnlinked: Boolean(identity) } },
-        manager,
-      );
-    });
+    await this.members.manager.transaction((manager) =>
+      this.erase(manager, member, { requestId, data: { kakaoUnlinked: Boolean(identity), by: 'member' } }),
+    );
+  }
+
+  /**
+   * Kakao told us the account was unlinked (unlink webhook, `user-unlinked` event): Kakao has already cut
+   * the link, so it is not called again. Under UNLINK_WEBHOOK_POLICY `withdraw` a member with another way in
+   * keeps the account without Kakao; a Kakao-only member (or every member under `withdraw-all`) is withdrawn
+   * as by DELETE /members/me. Every session ends either way. In the caller's transaction.
+   */
+  async applyKakaoUnlink(
+    manager: EntityManager,
+    memberId: string,
+    context: { reason: string; requestId?: string },
+  ): Promise<'withdrawn' | 'unlinked'> {
+    const member = await this.mustFind(memberId, manager);
+    if (this.config.unlinkWebhookPolicy === 'withdraw-all' || !member.hasPassword) {
+      await this.erase(manager, member, {
+        requestId: context.requestId,
+        data: { kakaoUnlinked: true, by: 'kakao', reason: context.reason },
+      });
+      return 'withdrawn';
+    }
+    await this.sessions.revokeAllOfMember(manager, memberId, 'kakao_unlinked');
+    await this.members.unlinkKakao(manager, memberId);
+    await this.audit.record(
+      {
+        type: 'member.kakao_unlinked',
+        memberId,
+        requestId: context.requestId,
+        data: { by: 'kakao', reason: context.reason },
+      },
+      manager,
+    );
+    return 'unlinked';
+  }
+
+  /** Everything personal goes in one transaction; a tombstone remains for the audit trail. */
+  private async erase(
+    manager: EntityManager,
+    member: Member,
+    context: { requestId?: string; data: Record<string, string | boolean> },
+  ): Promise<void> {
+    if (member.email) {
+      await this.mail.queue({ to: member.email, template: 'withdrawal-complete', vars: {} }, manager);
+    }
+    await this.sessions.revokeAllOfMember(manager, member.id, 'withdrawn');
+    await this.terms.forgetMember(manager, member.id);
+    await this.members.anonymize(manager, member.id);
+    await this.audit.record(
+      { type: 'member.withdrawn', memberId: member.id, requestId: context.requestId, data: context.data },
+      manager,
+    );
   }
 
   async get(id: string): Promise<Member> {

@@ -45,6 +45,9 @@ export const QUEUE_DEFAULTS: QueueOptions = {
   poolSize: 3,
 };
 
+/** Any constant shared by every instance of this service ("kque"). */
+const QUEUE_DECLARE_LOCK_KEY = 0x6b717565;
+
 export interface SendOptions {
   /** A TypeORM manager inside a transaction: the job is inserted in it, so it exists if and only if that commits. */
   manager?: EntityManager;
@@ -206,6 +209,13 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
     return id;
   }
 
+  private announceStarted!: () => void;
+  /**
+   * Resolves once pg-boss runs and jobs can be sent outside a request (e.g. work found at start). Never awaited
+   * inside a bootstrap hook: that hook may run before the queue's own.
+   */
+  readonly started = new Promise<void>((resolve) => (this.announceStarted = resolve));
+
   /** Resolves once no job of `queue` is waiting, retrying or running (tests); rejects after `timeoutMs`. */
   async drained(queue: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -231,23 +241,42 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
       );
     }
     this.state = 'started';
-    for (const [queue, { handler, options }] of this.registrations) {
-      const settings: PgBoss.Queue = {
-        name: queue,
-        policy: options.policy,
-        retryLimit: options.retryLimit,
-        retryDelay: options.retryDelaySeconds,
-        retryBackoff: true,
-        expireInSeconds: options.expireInSeconds,
-      };
-      // createQueue leaves an existing queue as it is; updateQueue applies changed settings to it.
-      await this.boss.createQueue(queue, settings);
-      await this.boss.updateQueue(queue, settings);
+    await this.declareQueues();
+    for (const [queue, { handler }] of this.registrations) {
       await this.boss.work<never>(
         queue,
         { pollingIntervalSeconds: this.options.pollingIntervalSeconds, batchSize: 1, includeMetadata: true },
         async ([job]) => this.run(queue, handler, job),
       );
+    }
+    // After the loop: a job sent to a queue not created yet would be dropped by pg-boss.
+    this.announceStarted();
+  }
+
+  /**
+   * Creates (or updates) every registered queue. Instances starting together on one database would
+   * deadlock in pg-boss's DDL, so declaring is serialised with an advisory lock, as migrations are.
+   */
+  private async declareQueues(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [QUEUE_DECLARE_LOCK_KEY]);
+      for (const [queue, { options }] of this.registrations) {
+        const settings: PgBoss.Queue = {
+          name: queue,
+          policy: options.policy,
+          retryLimit: options.retryLimit,
+          retryDelay: options.retryDelaySeconds,
+          retryBackoff: true,
+          expireInSeconds: options.expireInSeconds,
+        };
+        // createQueue leaves an existing queue as it is; updateQueue applies changed settings to it.
+        await this.boss.createQueue(queue, settings);
+        await this.boss.updateQueue(queue, settings);
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [QUEUE_DECLARE_LOCK_KEY]).catch(() => undefined);
+      client.release();
     }
   }
 

@@ -1,14 +1,13 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { Public } from '../common/auth/public.decorator';
 import { AppException, ErrorResponse } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 
-// Digests have a fixed length, so timingSafeEqual never leaks the secret's length through an early return.
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+import { secretDigest as digest } from '../common/crypto/constant-time';
 
 /** HTTP Basic authentication of the callers listed in SERVICE_CLIENTS, compared in constant time. */
 @Injectable()

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 
@@ -14,9 +14,12 @@ const TAG_BYTES = 16;
 @Injectable()
 export class TokenCipher {
   private readonly key: Buffer;
+  /** Derived, so the encryption key itself is used for one algorithm only. */
+  private readonly fingerprintKey: Buffer;
 
   constructor(@InjectConfig() config: AppConfig) {
     this.key = config.tokenEncryptionKey;
+    this.fingerprintKey = createHmac('sha256', this.key).update('fingerprint-key').digest();
   }
 
   encrypt(plaintext: string, aad = ''): string {
@@ -39,5 +42,13 @@ export class TokenCipher {
     return Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()]).toString(
       'utf8',
     );
+  }
+
+  /**
+   * A keyed hash (HMAC-SHA256) of a value that must be recognisable without being kept, such as the Kakao id
+   * of an unlinked account: short ids cannot be recovered by hashing every candidate without the key.
+   */
+  fingerprint(value: string, purpose: string): Buffer {
+    return createHmac('sha256', this.fingerprintKey).update(`${purpose}\0${value}`).digest();
   }
 }

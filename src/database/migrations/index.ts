@@ -4,6 +4,7 @@ import { MembersAndSessions1763800000200 } from './1763800000200-members-and-ses
 import { KakaoLogin1763800000300 } from './1763800000300-kakao-login';
 import { LinkTickets1763800000400 } from './1763800000400-link-tickets';
 import { Terms1763800000500 } from './1763800000500-terms';
+import { Webhooks1763800000600 } from './1763800000600-webhooks';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from TypeScript in tests
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   KakaoLogin1763800000300,
   LinkTickets1763800000400,
   Terms1763800000500,
+  Webhooks1763800000600,
 ];

@@ -1,0 +1,220 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Counter, Gauge } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import type { SecurityEventClaims } from '../kakao/kakao-id-token.verifier';
+import { KakaoTokenStore } from '../kakao/kakao-token.store';
+import { KakaoUnlinks } from '../kakao/kakao-unlinks';
+import { MembersRepository } from '../members/members.repository';
+import { MembersService } from '../members/members.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { QueueService } from '../queue/queue.service';
+import { SessionsService } from '../tokens/sessions.service';
+import { accountEventAction, UnlinkCall, unlinkDedupeKey } from './kakao-webhook-events';
+import { InboxEntry, WebhookInboxRepository } from './webhook-inbox.repository';
+
+export const WEBHOOK_QUEUE = 'kakao-webhook';
+/**
+ * Kakao wants an answer within 3 s (KAKAO_API.md 7). If the inbox write has not committed by then (a
+ * database under stress), the call is answered anyway and the write goes on; it is logged either way.
+ */
+const ANSWER_DEADLINE_MS = 2_000;
+
+export type Receipt = 'accepted' | 'duplicate' | 'wrong_app' | 'pending';
+
+/**
+ * Kakao's webhooks: every authenticated call goes into the durable inbox (with its queue job, in one
+ * transaction) before it is answered; a job then applies it once, whichever instance runs it.
+ */
+@Injectable()
+export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger(KakaoWebhooksService.name);
+  private readonly calls: Counter<'type' | 'result'>;
+  private readonly processed: Counter<'event' | 'outcome'>;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly inbox: WebhookInboxRepository,
+    private readonly jobs: QueueService,
+    private readonly members: MembersRepository,
+    private readonly memberService: MembersService,
+    private readonly sessions: SessionsService,
+    private readonly kakaoTokens: KakaoTokenStore,
+    private readonly audit: AuditService,
+    private readonly unlinks: KakaoUnlinks,
+    metrics: MetricsService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {
+    this.calls = new Counter({
+      name: 'kakao_webhook_calls_total',
+      help: 'Kakao webhook calls by type (unlink, account_event) and result (accepted, duplicate, wrong_app, unauthorized, invalid, pending)',
+      labelNames: ['type', 'result'] as const,
+      registers: [metrics.registry],
+    });
+    this.processed = new Counter({
+      name: 'kakao_webhook_events_processed_total',
+      help: 'Processed Kakao webhook calls by event and outcome',
+      labelNames: ['event', 'outcome'] as const,
+      registers: [metrics.registry],
+    });
+    const repository = this.inbox;
+    new Gauge({
+      name: 'kakao_webhook_inbox_backlog',
+      help: 'Kakao webhook calls received and not processed yet',
+      registers: [metrics.registry],
+      async collect() {
+        this.set(await repository.backlog().catch(() => -1));
+      },
+    });
+  }
+
+  onModuleInit(): void {
+    // `short`: one queued job per inbox row, however often it is re-queued.
+    this.jobs.work<{ inboxId: string }>(WEBHOOK_QUEUE, ({ inboxId }) => this.process(inboxId), { policy: 'short' });
+  }
+
+  onApplicationBootstrap(): void {
+    // Calls written but never processed (their jobs failed for good, or the queue lost them) get a job again.
+    void this.jobs.started
+      .then(async () => {
+        for (const inboxId of await this.inbox.pendingIds()) {
+          await this.jobs.send(WEBHOOK_QUEUE, { inboxId }, { singletonKey: inboxId });
+        }
+      })
+      .catch((err: Error) => this.logger.error(`Re-queueing pending webhook calls failed: ${err.message}`));
+  }
+
+  count(type: 'unlink' | 'account_event', result: string): void {
+    this.calls.inc({ type, result });
+  }
+
+  /** The unlink webhook (KAKAO_API.md 7.1), already authenticated. */
+  async receiveUnlink(call: UnlinkCall): Promise<Receipt> {
+    if (call.appId !== this.config.kakao.appId) {
+      // Kakao asks for 200 on every authenticated call; a foreign app id changes nothing here.
+      this.logger.warn(`Unlink webhook for app ${call.appId} ignored: this service is app ${this.config.kakao.appId}`);
+      await this.audit.record({ type: 'webhook.ignored', data: { kind: 'unlink', appId: call.appId } });
+      this.count('unlink', 'wrong_app');
+      return 'wrong_app';
+    }
+    const hash = this.userHash(call.userId);
+    const now = new Date();
+    const entry: InboxEntry = {
+      kind: 'unlink',
+      dedupeKey: unlinkDedupeKey(call, hash.toString('base64url'), now),
+      event: 'unlink',
+      reason: call.referrerType,
+      kakaoUserId: call.userId,
+      kakaoUserHash: hash,
+      occurredAt: null,
+    };
+    const receipt = await this.withinDeadline(this.write([entry], [{ hash, at: now }]));
+    this.count('unlink', receipt);
+    return receipt;
+  }
+
+  /** A verified Security Event Token of the account status webhook (KAKAO_API.md 7.2). */
+  async receiveAccountEvent(claims: SecurityEventClaims): Promise<Receipt> {
+    const entries: InboxEntry[] = [];
+    const unlinks: Array<{ hash: Buffer; at: Date }> = [];
+    const occurredAt = typeof claims.toe === 'number' ? new Date(claims.toe * 1000) : null;
+    for (const [type, body] of Object.entries(claims.events)) {
+      const subject = (body?.subject ?? {}) as { sub?: unknown };
+      const userId = typeof subject.sub === 'string' ? subject.sub : claims.sub;
+      if (typeof userId !== 'string' || !/^\d{1,20}$/.test(userId)) continue;
+      const { name, action } = accountEventAction(type);
+      const hash = this.userHash(userId);
+      entries.push({
+        kind: 'account_event',
+        dedupeKey: `set:${claims.jti}:${name}`,
+        event: name,
+        reason: typeof body?.reason === 'string' ? body.reason.slice(0, 100) : null,
+        kakaoUserId: userId,
+        kakaoUserHash: hash,
+        occurredAt,
+      });
+      if (action === 'unlink') unlinks.push({ hash, at: new Date() });
+    }
+    const receipt = entries.length ? await this.withinDeadline(this.write(entries, unlinks)) : 'duplicate';
+    this.count('account_event', receipt);
+    return receipt;
+  }
+
+  /** Applies one call, once: the row lock makes a second job (or instance) wait, then find it done. */
+  async process(inboxId: string): Promise<void> {
+    const done = await this.dataSource.transaction(async (manager) => {
+      const call = await this.inbox.lockPending(manager, inboxId);
+      if (!call) return undefined;
+      const action = call.kind === 'unlink' ? 'unlink' : accountEventAction(call.event).action;
+      const linked = call.kakaoUserId ? await this.members.findByKakaoId(call.kakaoUserId, manager) : undefined;
+      let outcome: string;
+      if (!linked || linked.status === 'withdrawn') {
+        outcome = 'unknown_user';
+      } else if (action === 'unlink') {
+        outcome = await this.memberService.applyKakaoUnlink(manager, linked.memberId, {
+          reason: call.reason ?? call.event,
+        });
+      } else if (action === 'revoke') {
+        await this.sessions.revokeAllOfMember(manager, linked.memberId, `kakao_${call.event}`);
+        await this.kakaoTokens.delete(manager, linked.identityId);
+        outcome = 'sessions_revoked';
+      } else {
+        // The profile is read again at every Kakao login; nothing to do before then.
+        outcome = action === 'refresh_profile' ? 'profile_refresh_at_next_login' : 'recorded';
+      }
+      await this.inbox.markProcessed(manager, inboxId, outcome);
+      await this.audit.record(
+        {
+          type: 'webhook.processed',
+          memberId: linked?.memberId,
+          data: { kind: call.kind, event: call.event, reason: call.reason, outcome, inboxId },
+        },
+        manager,
+      );
+      return { event: call.event, outcome };
+    });
+    if (done) this.processed.inc(done);
+  }
+
+  private userHash(kakaoUserId: string): Buffer {
+    return this.unlinks.userHash(kakaoUserId);
+  }
+
+  /** The inbox rows, the unlink marks and the jobs, in one transaction. */
+  private write(entries: InboxEntry[], unlinks: Array<{ hash: Buffer; at: Date }>): Promise<Receipt> {
+    return this.dataSource.transaction(async (manager) => {
+      let added = 0;
+      for (const entry of entries) {
+        const inboxId = await this.inbox.add(manager, entry);
+        if (!inboxId) continue;
+        added++;
+        await this.jobs.send(WEBHOOK_QUEUE, { inboxId }, { manager, singletonKey: inboxId });
+      }
+      if (added) for (const u of unlinks) await this.unlinks.mark(manager, u.hash, u.at);
+      return added ? 'accepted' : 'duplicate';
+    });
+  }
+
+  private async withinDeadline(write: Promise<Receipt>): Promise<Receipt> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'pending'>((resolve) => {
+      timer = setTimeout(() => resolve('pending'), ANSWER_DEADLINE_MS);
+    });
+    try {
+      const receipt = await Promise.race([write, late]);
+      if (receipt === 'pending') {
+        this.logger.warn('Webhook call answered before its inbox write committed (slow database)');
+        write.then(
+          () => this.logger.log('The delayed webhook inbox write committed'),
+          (err: Error) => this.logger.error(`A webhook call was answered but could not be stored: ${err.message}`),
+        );
+      }
+      return receipt;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
