@@ -12,6 +12,7 @@ import { KakaoAuthModule } from './kakao-auth/kakao-auth.module';
 import { MembersModule } from './members/members.module';
 import { TokensModule } from './tokens/tokens.module';
 import { DatabaseModule } from './database/database.module';
+import { DemoModule } from './demo/demo.module';
 import { HealthModule } from './health/health.module';
 import { pinoParams } from './logging/logging';
 import { MailModule } from './mail/mail.module';
@@ -60,6 +61,7 @@ export class AppModule {
         TokensModule,
         MembersModule,
         KakaoAuthModule,
+        DemoModule.forRoot(config),
         ...(options.imports ?? []),
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
