@@ -34,6 +34,8 @@ const transform = {
 const common = { rootDir: __dirname, transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'mjs', 'json'] };
 
 module.exports = {
+  // jest-circus reads the timeout from the global configuration only; a project's own testTimeout is ignored.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{src,emulator,scripts}/**/*.spec.ts'] },
     {
@@ -44,6 +46,15 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       testTimeout: 60_000,
       slowTestThreshold: 20,
+    },
+    {
+      // The demo page in Debian's Chromium (playwright-core); skipped with a message where it is not installed.
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      slowTestThreshold: 30,
     },
   ],
 };
