@@ -71,7 +71,10 @@ describeInBrowser('demo page: Kakao sign-up, second login, logout', () => {
     await expect(page.locator('input[name="user"]').count()).resolves.toBeGreaterThan(5);
     await expect(page.locator('.mark.req').first().textContent()).resolves.toContain('[필수');
     await expect(page.locator('.mark.opt').first().textContent()).resolves.toContain('[선택');
+    // Kakao's screens are made for phones: the screenshot at a phone's width.
+    await page.setViewportSize({ width: 480, height: 900 });
     await screenshot(page, 'kakao-consent');
+    await page.setViewportSize({ width: 1280, height: 900 });
     await agreeOnKakao(page, bed.kakao, PERSONA.full);
     await demoReady(page);
 
