@@ -24,8 +24,9 @@ export const hasChromium = existsSync(CHROMIUM);
  */
 export function describeInBrowser(name: string, fn: () => void): void {
   if (!hasChromium) {
-    console.warn(
-      `Browser tests "${name}" skipped: no Chromium at ${CHROMIUM}. Install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH.`,
+    // Straight to stderr: jest does not print the console of a test file whose tests were all skipped.
+    process.stderr.write(
+      `\nBrowser tests "${name}" skipped: no Chromium at ${CHROMIUM}. Install Debian's chromium (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH.\n`,
     );
     describe.skip(name, fn);
     return;
