@@ -13,8 +13,11 @@ import {
   startDemo,
 } from './support';
 
-/** The two other screens of a Kakao login that needs the person: a password prompt and a consent link. */
-describeInBrowser('demo page: VERIFICATION_REQUIRED and MANDATORY_ITEMS_NOT_AGREED', () => {
+/**
+ * The two other screens of a Kakao login that needs the person (a password prompt and a consent link), and
+ * linking and unlinking Kakao from the signed-in page.
+ */
+describeInBrowser('demo page: VERIFICATION_REQUIRED, MANDATORY_ITEMS_NOT_AGREED, link and unlink', () => {
   let bed: DemoBed;
   let browser: Browser;
 
@@ -78,5 +81,33 @@ describeInBrowser('demo page: VERIFICATION_REQUIRED and MANDATORY_ITEMS_NOT_AGRE
     await page.waitForSelector('[data-screen="signed-in"] [data-slot="email"]:has-text("apeach@kakao.example")');
     const outcome = JSON.parse((await page.locator('[data-slot="outcome-json"]').textContent())!);
     expect(outcome.result).toBe('SIGNED_UP');
+  });
+
+  it('links a Kakao account from the signed-in page (intent link), then unlinks it', async () => {
+    const page = await newPage(browser);
+    await page.goto(bed.demoUrl);
+    await demoReady(page);
+    await page.click('[data-action="tab-signup"]');
+    const form = page.locator('form[data-form="email-signup"]');
+    await form.locator('input[name="name"]').fill('홍길동');
+    await form.locator('input[name="email"]').fill('gildong@example.com');
+    await form.locator('input[name="password"]').fill('correct horse battery staple');
+    await form.locator('button[type="submit"]').click();
+    await page.waitForSelector('[data-screen="signed-in"] [data-slot="link"]:visible');
+
+    await markStale(page);
+    await page.click('[data-action="link"]');
+    await agreeOnKakao(page, bed.kakao, PERSONA.defaultProfile);
+    await demoReady(page);
+    await page.waitForSelector('[data-screen="signed-in"] [data-identity="kakao"]');
+    await expect(page.locator('[data-identity="kakao"]').textContent()).resolves.toContain(PERSONA.defaultProfile);
+    await expect(page.locator('[data-login-method]').allTextContents()).resolves.toEqual(['password', 'kakao']);
+    await screenshot(page, 'demo-linked-from-my-page');
+
+    await page.click('[data-action="unlink"]');
+    await page.waitForSelector('.notice.success:has-text("카카오 연결을 끊었습니다")');
+    await expect(page.locator('[data-identity]').count()).resolves.toBe(0);
+    await expect(page.locator('[data-login-method]').allTextContents()).resolves.toEqual(['password']);
+    expect(bed.kakao.isLinked(PERSONA.defaultProfile)).toBe(false);
   });
 });
