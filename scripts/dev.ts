@@ -98,6 +98,10 @@ async function main(): Promise<void> {
     ...secrets,
   };
   for (const [key, value] of Object.entries(defaults)) if (env[key] === undefined && value) env[key] = value;
+  // The demo page is where its Kakao logins return: keep it allowed when the environment lists its own front-ends.
+  const demoUrl = `${publicUrl}/demo`;
+  const returnUrls = (env.ALLOWED_RETURN_URLS ?? '').split(',').map((u) => u.trim());
+  if (!returnUrls.includes(demoUrl)) env.ALLOWED_RETURN_URLS = [...returnUrls.filter(Boolean), demoUrl].join(',');
 
   let config;
   try {
@@ -126,6 +130,7 @@ async function main(): Promise<void> {
     `  Health       ${publicUrl}/health/ready`,
     `  Metrics      ${publicUrl}/metrics`,
     `  Kakao login  ${publicUrl}/auth/kakao/login`,
+    `  Demo         ${config.http.demoEnabled ? `at ${demoUrl}` : 'off (DEMO_ENABLED=false)'}`,
     `  Kakao        ${emulator ? `emulator at ${emulator.url} (consent page: sign in through the link above)` : env.KAKAO_AUTH_BASE_URL}`,
     `  PostgreSQL   ${pg ? `embedded, 127.0.0.1:${pgPort}, database ${DATABASE}` : 'DATABASE_URL from the environment'}`,
     'Press Ctrl+C to stop.',

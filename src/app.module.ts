@@ -14,6 +14,7 @@ import { TermsModule } from './terms/terms.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { TokensModule } from './tokens/tokens.module';
 import { DatabaseModule } from './database/database.module';
+import { DemoModule } from './demo/demo.module';
 import { HealthModule } from './health/health.module';
 import { pinoParams } from './logging/logging';
 import { MailModule } from './mail/mail.module';
@@ -64,6 +65,7 @@ export class AppModule {
         MembersModule,
         KakaoAuthModule,
         WebhooksModule,
+        DemoModule.forRoot(config),
         ...(options.imports ?? []),
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
