@@ -377,6 +377,30 @@ describe('Kakao webhooks', () => {
   });
 
   describe('durability', () => {
+    it('two instances on one database: the same calls delivered to both have one effect each', async () => {
+      const other = await startTestApp({ databaseUrl: bed.t.databaseUrl, env: bed.env });
+      try {
+        const members = await Promise.all([kakaoOnlyMember(bed), kakaoOnlyMember(bed), kakaoOnlyMember(bed)]);
+        const urls = [unlinkUrl(bed), `${other.url}/webhooks/kakao/unlink`];
+        const sent = await Promise.all(
+          members.flatMap((m) => urls.map((url) => bed.kakao.sendUnlinkWebhook(url, { userId: m.kakaoId }))),
+        );
+        expect(sent.map((r) => r.status)).toEqual(Array(6).fill(200));
+        await drained(bed);
+        await other.app.get(QueueService).drained(WEBHOOK_QUEUE, 20_000);
+        for (const m of members) {
+          expect(await status(bed, m.memberId)).toBe('withdrawn');
+          const effects = await bed.t.db.query(
+            `SELECT count(*)::int AS n FROM audit_events WHERE type = 'member.withdrawn' AND member_id = $1`,
+            [m.memberId],
+          );
+          expect(effects.rows[0].n).toBe(1);
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
     it('calls received but not processed before a restart are processed after it', async () => {
       const a = await kakaoOnlyMember(bed);
       const b = await kakaoOnlyMember(bed);
