@@ -229,6 +229,49 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
       );
       expect(doc.paths['/health/ready']).toBeDefined();
     });
+
+    it('documents every operation of the contract (API.md) with a summary', async () => {
+      const doc = await json(await fetch(`${t.url}/docs-json`));
+      const contract = [
+        'get /auth/kakao/login',
+        'post /auth/kakao/authorize-url',
+        'get /auth/kakao/callback',
+        'post /auth/kakao/code',
+        'post /auth/kakao/native',
+        'post /auth/tickets/exchange',
+        'post /auth/signup',
+        'post /auth/login',
+        'post /auth/email/verify',
+        'post /auth/reactivate',
+        'post /auth/link/confirm',
+        'post /auth/link/verify',
+        'post /auth/terms/agree',
+        'post /auth/refresh',
+        'post /auth/logout',
+        'post /auth/introspect',
+        'get /members/me',
+        'delete /members/me',
+        'post /members/me/kakao',
+        'delete /members/me/kakao',
+        'get /members/{id}',
+        'get /terms',
+        'get /members/me/terms',
+        'post /members/me/terms',
+        'delete /members/me/terms/{tag}',
+        'post /members/me/terms/sync',
+        'get /webhooks/kakao/unlink',
+        'post /webhooks/kakao/unlink',
+        'post /webhooks/kakao/account-events',
+        'get /health/live',
+        'get /health/ready',
+        'get /metrics',
+      ];
+      const missing = contract.filter((op) => {
+        const [method, path] = op.split(' ');
+        return !doc.paths[path]?.[method]?.summary;
+      });
+      expect(missing).toEqual([]);
+    });
   });
 
   describe('migrations', () => {
