@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { DatabaseMigrator } from './database-migrator';
+import { Housekeeping } from './housekeeping';
 
 @Module({
   imports: [
@@ -18,7 +19,7 @@ import { DatabaseMigrator } from './database-migrator';
       }),
     }),
   ],
-  providers: [DatabaseMigrator],
+  providers: [DatabaseMigrator, Housekeeping],
   exports: [DatabaseMigrator],
 })
 export class DatabaseModule {}

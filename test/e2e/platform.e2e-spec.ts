@@ -1,3 +1,4 @@
+import { Housekeeping } from '../../src/database/housekeeping';
 import { json, startTestApp, TestApp } from '../support/app';
 import { ProbeModule } from '../support/probe.module';
 
@@ -271,6 +272,24 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
         return !doc.paths[path]?.[method]?.summary;
       });
       expect(missing).toEqual([]);
+    });
+  });
+
+  describe('housekeeping', () => {
+    it('sweeps expired one-time rows and keeps live ones', async () => {
+      const insert = (hash: string, expires: string) =>
+        t.db.query(
+          `INSERT INTO login_tickets (ticket_hash, outcome_sealed, expires_at) VALUES ($1, 'x', now() + $2::interval)`,
+          [Buffer.from(hash), expires],
+        );
+      await insert('old-ticket', '-2 days');
+      await insert('live-ticket', '1 minute');
+      await insert('just-expired', '-1 minute');
+      const deleted = await t.app.get(Housekeeping).run();
+      expect(deleted.login_tickets).toBe(1);
+      const left = await t.db.query(`SELECT convert_from(ticket_hash, 'UTF8') AS h FROM login_tickets ORDER BY 1`);
+      expect(left.rows.map((r) => r.h)).toEqual(expect.arrayContaining(['just-expired', 'live-ticket']));
+      expect(left.rows.map((r) => r.h)).not.toContain('old-ticket');
     });
   });
 
