@@ -56,6 +56,7 @@ export class MailService implements OnModuleInit {
   onModuleInit(): void {
     this.jobs.work<MailMessage>(MAIL_QUEUE, (message) => this.send(message), {
       expireInSeconds: MAIL_JOB_EXPIRE_SECONDS,
+      personalData: true,
     });
   }
 

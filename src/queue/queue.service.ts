@@ -67,6 +67,8 @@ export interface WorkOptions {
   expireInSeconds?: number;
   /** pg-boss queue policy; `standard` (the default) runs every job. */
   policy?: PgBoss.QueuePolicy;
+  /** The job's data is personal (a mail's address): emptied once the job has succeeded. */
+  personalData?: boolean;
 }
 
 /** Job as seen by a handler: id, name, data and its attempt bookkeeping. */
@@ -75,7 +77,10 @@ export type JobHandler<T> = (data: T, job: QueueJob<T>) => Promise<void>;
 
 interface Registration {
   handler: JobHandler<never>;
-  options: Required<Omit<WorkOptions, 'policy'>> & { policy: PgBoss.QueuePolicy };
+  options: Required<Omit<WorkOptions, 'policy' | 'personalData'>> & {
+    policy: PgBoss.QueuePolicy;
+    personalData: boolean;
+  };
 }
 
 /**
@@ -186,6 +191,7 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
         retryDelaySeconds: options.retryDelaySeconds ?? this.options.retryDelaySeconds,
         expireInSeconds: options.expireInSeconds ?? this.options.expireInSeconds,
         policy: options.policy ?? 'standard',
+        personalData: options.personalData ?? false,
       },
     });
   }
@@ -285,6 +291,13 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
     try {
       await handler(job.data, job);
       this.jobsTotal?.inc({ queue, outcome: 'completed' });
+      if (this.registrations.get(queue)?.options.personalData) {
+        // Done with it: a completed job keeps no address or link until pg-boss archives and deletes it.
+        await this.pool.query(`UPDATE ${QUEUE_SCHEMA}.job SET data = '{}'::jsonb WHERE name = $1 AND id = $2`, [
+          queue,
+          job.id,
+        ]);
+      }
     } catch (err) {
       // Never the job's data: it may hold personal data or links with tokens. Ids and attempts only.
       const last = job.retryCount >= job.retryLimit;
