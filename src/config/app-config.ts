@@ -21,6 +21,8 @@ export interface AppConfig {
     refreshTokenIdleTtl: number;
   };
   tokenEncryptionKey: Buffer;
+  /** Keys that still decrypt values sealed before a rotation of TOKEN_ENCRYPTION_KEY. */
+  previousEncryptionKeys: Buffer[];
   kakao: {
     restApiKey: string;
     clientSecret?: string;
@@ -66,10 +68,10 @@ function parseServiceClients(value: string | undefined, problems: string[]): Ser
   });
 }
 
-function parseEncryptionKey(value: string, problems: string[]): Buffer {
+function parseEncryptionKey(value: string, problems: string[], name = 'TOKEN_ENCRYPTION_KEY'): Buffer {
   const key = Buffer.from(value, 'base64');
   if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== value.trim().replace(/=+$/, '')) {
-    problems.push('TOKEN_ENCRYPTION_KEY must be 32 bytes encoded in base64');
+    problems.push(`${name} must be 32 bytes encoded in base64`);
   }
   return key;
 }
@@ -112,6 +114,9 @@ export function buildConfig(e: Environment, strictSecrets: boolean): AppConfig {
     for (const [name, reason] of reasons) if (reason) problems.push(`${name} ${reason}`);
   }
   const tokenEncryptionKey = parseEncryptionKey(e.TOKEN_ENCRYPTION_KEY, problems);
+  const previousEncryptionKeys = list(e.TOKEN_ENCRYPTION_PREVIOUS_KEYS).map((k) =>
+    parseEncryptionKey(k, problems, 'TOKEN_ENCRYPTION_PREVIOUS_KEYS'),
+  );
   const serviceClients = parseServiceClients(e.SERVICE_CLIENTS, problems);
   const scopes = list(e.KAKAO_SCOPES ?? 'openid profile_nickname account_email', /[\s,]+/);
   if (!scopes.includes('openid')) scopes.unshift('openid');
@@ -135,6 +140,7 @@ export function buildConfig(e: Environment, strictSecrets: boolean): AppConfig {
       refreshTokenIdleTtl: e.REFRESH_TOKEN_IDLE_TTL ?? 1_209_600,
     },
     tokenEncryptionKey,
+    previousEncryptionKeys,
     kakao: {
       restApiKey: e.KAKAO_REST_API_KEY,
       clientSecret: e.KAKAO_CLIENT_SECRET || undefined,

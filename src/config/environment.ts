@@ -114,6 +114,12 @@ export class Environment {
   @IsNotEmpty({ message: 'is required' })
   TOKEN_ENCRYPTION_KEY!: string;
 
+  /** Comma-separated keys that only decrypt: the old key during a rotation. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS?: string;
+
   @IsString()
   @IsNotEmpty({ message: 'is required' })
   KAKAO_REST_API_KEY!: string;

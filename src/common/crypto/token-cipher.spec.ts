@@ -27,4 +27,25 @@ describe('TokenCipher', () => {
     expect(() => cipher.decrypt(sealed, 'b')).toThrow();
     expect(() => cipher.decrypt('garbage', 'a')).toThrow();
   });
+
+  it('after a rotation, opens what the previous key sealed and seals only with the new one', () => {
+    const before = cipher.encrypt('old-token', 'row');
+    const newKey = randomBytes(32);
+    const rotated = new TokenCipher({ tokenEncryptionKey: newKey, previousEncryptionKeys: [key] } as AppConfig);
+    expect(rotated.decrypt(before, 'row')).toBe('old-token');
+    expect(() => rotated.decrypt(before, 'other-row')).toThrow();
+    const after = rotated.encrypt('new-token', 'row');
+    expect(() => cipher.decrypt(after, 'row')).toThrow();
+    expect(cipherWith(newKey).decrypt(after, 'row')).toBe('new-token');
+  });
+
+  it('fingerprints with a key of its own: stable for one key, different across keys and purposes', () => {
+    expect(cipher.fingerprint('4000000000000001001', 'kakao-user')).toEqual(
+      cipherWith(key).fingerprint('4000000000000001001', 'kakao-user'),
+    );
+    expect(cipher.fingerprint('1', 'kakao-user')).not.toEqual(
+      cipherWith(randomBytes(32)).fingerprint('1', 'kakao-user'),
+    );
+    expect(cipher.fingerprint('1', 'kakao-user')).not.toEqual(cipher.fingerprint('1', 'other'));
+  });
 });

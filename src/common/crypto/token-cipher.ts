@@ -14,11 +14,14 @@ const TAG_BYTES = 16;
 @Injectable()
 export class TokenCipher {
   private readonly key: Buffer;
+  /** The current key first, then TOKEN_ENCRYPTION_PREVIOUS_KEYS: what was sealed before a rotation still opens. */
+  private readonly decryptionKeys: Buffer[];
   /** Derived, so the encryption key itself is used for one algorithm only. */
   private readonly fingerprintKey: Buffer;
 
   constructor(@InjectConfig() config: AppConfig) {
     this.key = config.tokenEncryptionKey;
+    this.decryptionKeys = [config.tokenEncryptionKey, ...(config.previousEncryptionKeys ?? [])];
     this.fingerprintKey = createHmac('sha256', this.key).update('fingerprint-key').digest();
   }
 
@@ -36,12 +39,21 @@ export class TokenCipher {
     if (version !== VERSION || !iv || !body) throw new Error('Not a sealed token');
     const data = Buffer.from(body, 'base64url');
     if (data.length < TAG_BYTES) throw new Error('Not a sealed token');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
-    decipher.setAAD(Buffer.from(aad));
-    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()]).toString(
-      'utf8',
-    );
+    let failure: unknown;
+    for (const key of this.decryptionKeys) {
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+        decipher.setAAD(Buffer.from(aad));
+        decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+        return Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()]).toString(
+          'utf8',
+        );
+      } catch (err) {
+        // GCM's tag fails for a wrong key as for tampering: the next key is tried, the last failure thrown.
+        failure = err;
+      }
+    }
+    throw failure;
   }
 
   /**
