@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { AppException } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
+import { CircuitBreaker, CircuitState } from './circuit-breaker';
 import { InjectConfig } from '../config/config.module';
 import { parseKakaoJson } from './kakao-json';
 import type {
@@ -50,6 +51,8 @@ interface RawResponse {
 @Injectable()
 export class KakaoClient {
   private readonly logger = new Logger(KakaoClient.name);
+  // Five failed exchanges in a row pause calls for 30 s (then one trial decides).
+  private readonly breaker = new CircuitBreaker({ failureThreshold: 5, openMs: 30_000 });
 
   constructor(@InjectConfig() private readonly config: AppConfig) {}
 
@@ -230,8 +233,31 @@ export class KakaoClient {
     return response;
   }
 
-  /** One HTTP exchange (plus one retry for idempotent reads on a network error or a 5xx). */
+  /** Whether calls to Kakao are paused after repeated failures (reported by /health/ready). */
+  get circuit(): CircuitState {
+    return this.breaker.state;
+  }
+
+  /**
+   * One HTTP exchange (plus one retry for idempotent reads on a network error or a 5xx), through the circuit
+   * breaker: while Kakao keeps failing, calls fail at once instead of each holding a socket until its timeout.
+   */
   private async send(options: RequestOptions): Promise<RawResponse> {
+    if (!this.breaker.allow()) {
+      throw new AppException('KAKAO_UNAVAILABLE', 'Kakao is failing; calls are paused for a moment', undefined, 503);
+    }
+    let answered = false;
+    try {
+      const response = await this.exchange(options);
+      answered = true;
+      return response;
+    } finally {
+      if (answered) this.breaker.success();
+      else this.breaker.failure();
+    }
+  }
+
+  private async exchange(options: RequestOptions): Promise<RawResponse> {
     const attempts = options.idempotent ? 2 : 1;
     for (let attempt = 1; ; attempt++) {
       try {
