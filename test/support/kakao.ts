@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { startKakaoEmulator, KakaoEmulator } from '../../emulator';
 import { PERSONA_IDS } from '../../emulator/personas';
 import { startTestApp, TestApp, TestAppOptions } from './app';
@@ -35,6 +36,9 @@ export async function startWithKakao(
     extraAppKeys: ['test-native-app-key'],
   });
   const env = {
+    // Fixed for the bed, so a restart or a second instance on the same database shares them, as in production.
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     KAKAO_AUTH_BASE_URL: kakao.url,
     KAKAO_API_BASE_URL: kakao.url,
     KAKAO_REDIRECT_URI: CALLBACK,
