@@ -156,6 +156,71 @@ describe('Kakao emulator: control API', () => {
       expect((await login(kakao, FULL)).tokens.id_token).toEqual(expect.any(String));
     });
 
+    describe('idToken: an OP that gets its id_token wrong', () => {
+      const keys = () => createLocalJWKSet(kakao.jwks());
+      const parts = (token: string) => {
+        const [h, p, s] = token.split('.');
+        const json = (x: string) => JSON.parse(Buffer.from(x, 'base64url').toString()) as Record<string, any>;
+        return { header: json(h), payload: json(p), signature: s };
+      };
+
+      it('changes and removes claims, still signed by the current key, `times` times', async () => {
+        const added = await control('POST', '/faults', {
+          path: '/oauth/token',
+          idToken: { claims: { iss: 'https://evil.example', aud: 'another-app', sub: null, iat: null } },
+          times: 1,
+        });
+        expect(added.status).toBe(201);
+        const { tokens, status } = await login(kakao, FULL, { nonce: 'n-1' });
+        expect(status).toBe(200);
+        expect(tokens.access_token).toEqual(expect.any(String));
+        const { payload, protectedHeader } = await jwtVerify(tokens.id_token!, keys());
+        expect(protectedHeader).toEqual({ kid: kakao.currentKid, typ: 'JWT', alg: 'RS256' });
+        expect(payload).toMatchObject({ iss: 'https://evil.example', aud: 'another-app', nonce: 'n-1' });
+        expect(payload).not.toHaveProperty('sub');
+        expect(payload).not.toHaveProperty('iat');
+        expect(payload.exp).toEqual(expect.any(Number));
+        const next = parts((await login(kakao, FULL)).tokens.id_token!).payload;
+        expect(next).toMatchObject({ iss: kakao.issuer, sub: FULL, aud: 'rest-key' });
+      });
+
+      it('changes the header: no kid, still verifiable with the current key', async () => {
+        kakao.injectFault({ path: '/oauth/token', idToken: { header: { kid: null } }, times: 1 });
+        const token = (await login(kakao, FULL)).tokens.id_token!;
+        expect(parts(token).header).toEqual({ typ: 'JWT', alg: 'RS256' });
+        const current = kakao.jwks().keys.find((k) => k.kid === kakao.currentKid)!;
+        await expect(jwtVerify(token, createLocalJWKSet({ keys: [current] }))).resolves.toBeTruthy();
+      });
+
+      it('answers an unsecured (alg none) or a wrongly signed token', async () => {
+        kakao.injectFault({ path: '/oauth/token', idToken: { signature: 'none' }, times: 1 });
+        const none = parts((await login(kakao, FULL)).tokens.id_token!);
+        expect(none.header).toEqual({ kid: kakao.currentKid, typ: 'JWT', alg: 'none' });
+        expect(none.signature).toBe('');
+        expect(none.payload.sub).toBe(FULL);
+
+        kakao.injectFault({ path: '/oauth/token', idToken: { signature: 'invalid' }, times: 1 });
+        const bad = (await login(kakao, FULL)).tokens.id_token!;
+        expect(parts(bad).header.alg).toBe('RS256');
+        await expect(jwtVerify(bad, keys())).rejects.toThrow('signature verification failed');
+      });
+
+      it('applies to the refresh grant too, and refuses a malformed spec', async () => {
+        const { tokens } = await login(kakao, FULL);
+        kakao.injectFault({ path: '/oauth/token', idToken: { claims: { sub: '1' } }, times: 1 });
+        const refreshed = await fetch(
+          `${kakao.url}/oauth/token`,
+          formPost({ grant_type: 'refresh_token', client_id: 'rest-key', refresh_token: tokens.refresh_token }),
+        );
+        expect(parts(((await refreshed.json()) as any).id_token).payload.sub).toBe('1');
+        expect(
+          (await control('POST', '/faults', { path: '/oauth/token', idToken: { signature: 'weak' } })).status,
+        ).toBe(400);
+        expect((await control('POST', '/faults', { path: '/oauth/token', idToken: { claims: [] } })).status).toBe(400);
+        expect(kakao.faults()).toEqual([]);
+      });
+    });
+
     it('lists and removes single faults; refuses a fault without a path', async () => {
       const { body } = await control('POST', '/faults', { path: '/oauth/token', status: 500 });
       expect((await control('GET', '/faults')).body).toEqual([

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Fault, FaultSpec, RecordedRequest } from './types';
+import type { Fault, FaultSpec, IdTokenFault, RecordedRequest } from './types';
 import { JSON_UTF8 } from './wire';
 
 export const CONTROL_PREFIX = '/__emulator';
@@ -11,9 +11,23 @@ const pathOf = (url: string): string => {
   return q === -1 ? url : url.slice(0, q);
 };
 
-/** A fault that replaces or delays the answer (as opposed to `omitIdToken`, which the token endpoint applies). */
+/**
+ * A fault that replaces or delays the answer (as opposed to `omitIdToken` and `idToken`, which the token endpoint
+ * applies).
+ */
 const shapesResponse = (f: Fault): boolean =>
   f.status !== undefined || Boolean(f.hang) || Boolean(f.invalidJson) || (f.delayMs ?? 0) > 0;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkIdTokenFault(f: IdTokenFault): void {
+  if (!isObject(f)) throw new Error('idToken must be an object: { claims?, header?, signature? }');
+  if (f.claims !== undefined && !isObject(f.claims)) throw new Error('idToken.claims must be an object');
+  if (f.header !== undefined && !isObject(f.header)) throw new Error('idToken.header must be an object');
+  if (f.signature !== undefined && f.signature !== 'none' && f.signature !== 'invalid') {
+    throw new Error(`idToken.signature must be "none" or "invalid", not ${JSON.stringify(f.signature)}`);
+  }
+}
 
 /** Injected faults, call counts and the recent-request log, applied by Fastify hooks to every non-control path. */
 export class FaultRegistry {
@@ -29,6 +43,7 @@ export class FaultRegistry {
     if (spec.status !== undefined && (!Number.isInteger(spec.status) || spec.status < 100 || spec.status > 599)) {
       throw new Error(`not an HTTP status: ${spec.status}`);
     }
+    if (spec.idToken !== undefined) checkIdTokenFault(spec.idToken);
     const fault: Fault = { ...spec, path, method: spec.method?.toUpperCase(), id: randomBytes(6).toString('hex') };
     this.faults.push(fault);
     return fault;
@@ -72,10 +87,13 @@ export class FaultRegistry {
     return fault;
   }
 
-  /** Whether the token endpoint should leave out the id_token this time. */
-  takeOmitIdToken(method: string, path: string): boolean {
-    if (!this.faults.length) return false;
-    return Boolean(this.take(method, path, (f) => Boolean(f.omitIdToken) && !shapesResponse(f)));
+  /**
+   * What the token endpoint should do to the id_token of this answer: leave it out (`omitIdToken`), get it
+   * wrong (`idToken`), or nothing (undefined).
+   */
+  takeIdTokenFault(method: string, path: string): Pick<Fault, 'omitIdToken' | 'idToken'> | undefined {
+    if (!this.faults.length) return undefined;
+    return this.take(method, path, (f) => (Boolean(f.omitIdToken) || f.idToken !== undefined) && !shapesResponse(f));
   }
 
   /** Counts a call of `METHOD /path` (done by the hooks, and by the server's token fast path). */

@@ -120,6 +120,31 @@ export class KeyRing {
   }
 
   /**
+   * A deliberately wrong id_token (an `IdTokenFault`): the header `{kid, typ: JWT, alg: RS256}` with `header`
+   * merged over it (`null` removes a member), signed RS256 with the current key unless `signature` says
+   * `none` (an unsecured JWS: `alg: none`, empty signature) or `invalid` (one bit of the signature flipped).
+   * Rare by design: no header or signature caching.
+   */
+  forge(
+    payload: Record<string, unknown>,
+    options: { header?: Record<string, unknown>; signature?: 'none' | 'invalid' } = {},
+  ): string {
+    const key = this.current;
+    const header: Record<string, unknown> = { kid: key.kid, typ: 'JWT', alg: 'RS256' };
+    if (options.signature === 'none') header.alg = 'none';
+    for (const [name, value] of Object.entries(options.header ?? {})) {
+      if (value === null) delete header[name];
+      else header[name] = value;
+    }
+    const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+    const input = `${encode(header)}.${encode(payload)}`;
+    if (options.signature === 'none') return `${input}.`;
+    const signature = sign('sha256', Buffer.from(input), key.privateKey);
+    if (options.signature === 'invalid') signature[signature.length - 1] ^= 0x01;
+    return `${input}.${signature.toString('base64url')}`;
+  }
+
+  /**
    * Checks a compact JWS against the published keys. Returns its header and payload, or undefined when it is
    * malformed, signed by an unknown key or not RS256.
    */

@@ -36,8 +36,8 @@ export function createTokenEndpoint(ctx: EmulatorContext): TokenEndpoint {
     if (kind === 'rest' && config.clientSecret && p.client_secret !== config.clientSecret) {
       return error(401, 'invalid_client', 'Bad client credentials', 'KOE010');
     }
-    // Looked up only when tokens are issued, so a refused request does not use up an `omitIdToken` fault.
-    const omitIdToken = () => faults.takeOmitIdToken('POST', TOKEN_PATH);
+    // Looked up only when tokens are issued, so a refused request does not use up an id_token fault.
+    const idTokenFault = () => faults.takeIdTokenFault('POST', TOKEN_PATH);
 
     if (p.grant_type === 'authorization_code') {
       const code = p.code ?? '';
@@ -63,7 +63,7 @@ export function createTokenEndpoint(ctx: EmulatorContext): TokenEndpoint {
         openid: entry.openid,
         authTime: entry.authTime,
         nonce: entry.nonce,
-        omitIdToken: omitIdToken(),
+        idTokenFault: idTokenFault(),
       });
       return { status: 200, body: JSON.stringify(answer) };
     }
@@ -74,6 +74,6 @@ export function createTokenEndpoint(ctx: EmulatorContext): TokenEndpoint {
     if (!entry || !user || !user.linked || entry.expiresAt <= Date.now() || entry.clientId !== p.client_id) {
       return error(400, 'invalid_grant', 'expired_or_invalid_refresh_token', 'KOE322');
     }
-    return { status: 200, body: JSON.stringify(await tokens.refresh(p.refresh_token, entry, user, omitIdToken())) };
+    return { status: 200, body: JSON.stringify(await tokens.refresh(p.refresh_token, entry, user, idTokenFault())) };
   };
 }

@@ -2,7 +2,7 @@ import { accessTokenTtl, clientKind, ResolvedConfig, TTL } from './config';
 import type { KeyRing } from './keys';
 import { DEFAULT_THUMBNAIL_IMAGE } from './personas';
 import { EmulatorState, opaque, RefreshTokenEntry, UserState } from './state';
-import type { TokenResponse } from './types';
+import type { FaultSpec, IdTokenFault, TokenResponse } from './types';
 import { nowSeconds } from './wire';
 
 export interface IssueInput {
@@ -11,7 +11,8 @@ export interface IssueInput {
   openid: boolean;
   authTime: number;
   nonce?: string;
-  omitIdToken?: boolean;
+  /** From the fault registry: leave the id_token out, or get it wrong. */
+  idTokenFault?: Pick<FaultSpec, 'omitIdToken' | 'idToken'>;
 }
 
 /** Mints Kakao's opaque tokens and RS256 id_tokens, and keeps them in the state. */
@@ -51,8 +52,14 @@ export class TokenService {
     return claims;
   }
 
-  idToken(user: UserState, clientId: string, authTime: number, nonce?: string): Promise<string> {
-    return this.keys.sign(this.idTokenClaims(user, clientId, authTime, nonce, nowSeconds()));
+  idToken(user: UserState, clientId: string, authTime: number, nonce?: string, fault?: IdTokenFault): Promise<string> {
+    const claims = this.idTokenClaims(user, clientId, authTime, nonce, nowSeconds());
+    if (!fault) return this.keys.sign(claims);
+    for (const [name, value] of Object.entries(fault.claims ?? {})) {
+      if (value === null) delete claims[name];
+      else claims[name] = value;
+    }
+    return Promise.resolve(this.keys.forge(claims, fault));
   }
 
   /** A fresh login's tokens: the answer of the authorization_code grant (KAKAO_API.md 2). */
@@ -80,7 +87,9 @@ export class TokenService {
       expiresAt: now + (ttl + 1) * 1000,
     });
     const idToken =
-      input.openid && !input.omitIdToken ? await this.idToken(user, clientId, input.authTime, input.nonce) : undefined;
+      input.openid && !input.idTokenFault?.omitIdToken
+        ? await this.idToken(user, clientId, input.authTime, input.nonce, input.idTokenFault?.idToken)
+        : undefined;
     return {
       token_type: 'bearer',
       access_token: accessToken,
@@ -100,7 +109,7 @@ export class TokenService {
     refreshToken: string,
     entry: RefreshTokenEntry,
     user: UserState,
-    omitIdToken = false,
+    idTokenFault?: Pick<FaultSpec, 'omitIdToken' | 'idToken'>,
   ): Promise<TokenResponse> {
     const now = Date.now();
     const ttl = accessTokenTtl(clientKind(this.config, entry.clientId) ?? 'rest');
@@ -122,7 +131,10 @@ export class TokenService {
       expiresAt: now + (ttl + 1) * 1000,
     });
     // A refreshed id_token has a new iat and exp but the original auth_time, and no nonce.
-    const idToken = entry.openid && !omitIdToken ? await this.idToken(user, entry.clientId, entry.authTime) : undefined;
+    const idToken =
+      entry.openid && !idTokenFault?.omitIdToken
+        ? await this.idToken(user, entry.clientId, entry.authTime, undefined, idTokenFault?.idToken)
+        : undefined;
     return {
       token_type: 'bearer',
       access_token: accessToken,

@@ -134,8 +134,26 @@ export interface FaultSpec {
   invalidJson?: boolean;
   /** `/oauth/token` answers normally but without `id_token`. */
   omitIdToken?: boolean;
+  /** `/oauth/token` answers normally but with a misbehaving id_token (an OP under test; see `IdTokenFault`). */
+  idToken?: IdTokenFault;
   /** Number of matching requests it applies to; until cleared when absent. */
   times?: number;
+}
+
+/**
+ * How an OP gets an id_token wrong (the OpenID Foundation's RP tests: wrong `iss`, no `sub`, foreign `aud`, no
+ * `iat`, another `nonce`, no `kid`, `alg: none`, a bad signature). The token is otherwise the genuine one.
+ */
+export interface IdTokenFault {
+  /** Merged over the genuine claims; `null` removes a claim (e.g. `{ sub: null }`). */
+  claims?: Record<string, unknown>;
+  /** Merged over the JOSE header `{kid, typ, alg}`; `null` removes a member (e.g. `{ kid: null }`). */
+  header?: Record<string, unknown>;
+  /**
+   * Default: RS256 with the current signing key. `none`: an unsecured JWS (`alg: none`, empty signature;
+   * RFC 7519 6.1). `invalid`: an RS256 signature that does not verify (one bit of it flipped).
+   */
+  signature?: 'none' | 'invalid';
 }
 
 export interface Fault extends FaultSpec {
