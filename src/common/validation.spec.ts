@@ -1,6 +1,6 @@
 import { IsEmail, IsString } from 'class-validator';
 import { AppException } from './errors';
-import { createValidationPipe, fieldsWithNul } from './validation';
+import { createValidationPipe, MAX_DEPTH, unfitFields } from './validation';
 
 class EmailDto {
   @IsEmail()
@@ -41,12 +41,22 @@ describe('the global validation pipe', () => {
     expect(await refusal('\u0000', Object)).toMatchObject({ details: [{ field: 'body' }] });
   });
 
+  it('refuses values nested deeper than MAX_DEPTH, which overflowed class-transformer’s stack', async () => {
+    const deep = JSON.parse(`{"name":${'['.repeat(5000)}${']'.repeat(5000)}}`) as unknown;
+    expect(await refusal(deep, NameDto)).toEqual({
+      code: 'VALIDATION_FAILED',
+      details: [
+        { field: `name${'.0'.repeat(MAX_DEPTH - 1)}`, errors: [`must not be nested deeper than ${MAX_DEPTH} levels`] },
+      ],
+    });
+  });
+
   it('still passes ordinary values through', async () => {
     await expect(
       createValidationPipe().transform({ name: '홍길동' }, { type: 'body', metatype: NameDto }),
     ).resolves.toEqual({
       name: '홍길동',
     });
-    expect(fieldsWithNul({ a: 'x', b: ['y'], c: null, d: 1 })).toEqual([]);
+    expect(unfitFields({ a: 'x', b: ['y'], c: null, d: 1, e: { f: { g: [] } } })).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { ArgumentMetadata, ValidationError, ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
+import { ArgumentMetadata, HttpException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppException } from './errors';
 
 export interface FieldError {
@@ -15,45 +15,41 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
   });
 }
 
-const MAX_DEPTH = 20;
+/** No request of the API nests deeper than a few levels; class-transformer recurses once per level. */
+export const MAX_DEPTH = 32;
 
 /**
- * The fields of a body, query or path holding a string with U+0000. PostgreSQL text cannot store that
- * character and refuses it in a query parameter, so such a value would fail deep in a repository (a 500)
- * instead of being refused as invalid input.
+ * What makes a body, query or path unfit for the DTO machinery: strings holding U+0000, which PostgreSQL
+ * text cannot store and refuses in a query parameter (a 500 deep in a repository), and nesting deeper than
+ * MAX_DEPTH, which overflowed class-transformer's stack (a 500 for a 10 KiB body of brackets).
  */
-export function fieldsWithNul(value: unknown, prefix = '', depth = 0): string[] {
-  if (typeof value === 'string') return value.includes('\u0000') ? [prefix] : [];
-  if (!value || typeof value !== 'object' || depth > MAX_DEPTH) return [];
-  return Object.entries(value).flatMap(([key, v]) => fieldsWithNul(v, prefix ? `${prefix}.${key}` : key, depth + 1));
+export function unfitFields(value: unknown, prefix = '', depth = 0): FieldError[] {
+  if (typeof value === 'string') {
+    return value.includes('\u0000') ? [{ field: prefix, errors: ['must not contain U+0000'] }] : [];
+  }
+  if (!value || typeof value !== 'object') return [];
+  if (depth >= MAX_DEPTH) return [{ field: prefix, errors: [`must not be nested deeper than ${MAX_DEPTH} levels`] }];
+  return Object.entries(value).flatMap(([key, v]) => unfitFields(v, prefix ? `${prefix}.${key}` : key, depth + 1));
 }
 
 const invalid = (details?: FieldError[]) => new AppException('VALIDATION_FAILED', 'The request is invalid', details);
 
 /**
- * The global ValidationPipe, made total: whatever a client sends ends as VALIDATION_FAILED or a value, never
- * as an unexpected error. Two gaps of the stock pipe are closed: strings carrying U+0000 (see fieldsWithNul)
- * and validators that throw on hostile input instead of failing it (validator's isEmail runs encodeURI,
- * which throws a URIError on a lone surrogate such as "\ud800").
+ * The global ValidationPipe, made total: whatever a client sends ends as a value or VALIDATION_FAILED, never
+ * as an unexpected error. Besides unfitFields, a validator or transformer that throws on hostile input
+ * instead of failing it (validator's isEmail runs encodeURI, which throws a URIError on a lone surrogate
+ * such as "\ud800") refuses the input.
  */
 class TotalValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'custom') {
-      const fields = fieldsWithNul(value);
-      if (fields.length) {
-        throw invalid(fields.map((field) => ({ field: field || metadata.type, errors: ['must not contain U+0000'] })));
-      }
+      const unfit = unfitFields(value);
+      if (unfit.length) throw invalid(unfit.map((f) => ({ ...f, field: f.field || metadata.type })));
     }
-    return super.transform(value, metadata);
-  }
-
-  protected override async validate(
-    object: object,
-    validatorOptions?: ValidationPipeOptions,
-  ): Promise<ValidationError[]> {
     try {
-      return await super.validate(object, validatorOptions);
-    } catch {
+      return await super.transform(value, metadata);
+    } catch (err) {
+      if (err instanceof AppException || err instanceof HttpException) throw err;
       throw invalid();
     }
   }
