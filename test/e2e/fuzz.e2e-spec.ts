@@ -843,6 +843,10 @@ describe('hostile input fuzz: every endpoint answers a documented success or a 4
       // RFC 5322 addresses the mailer refuses (quotes, spaces) were accepted, and the mail queueing threw (500).
       ['an apostrophe in a sign-up email', () => signupWith("'a@a.aa"), 400],
       ['a quoted local part with a space', () => signupWith('"a b"@example.com'), 400],
+      // Invisible format characters passed IsEmail and NFKC: a look-alike of an existing address was stored.
+      ['a soft hyphen in a sign-up email domain', () => signupWith(`${member.email.replace('@', '@\u00ad')}`), 400],
+      ['a zero-width space in a sign-up email domain', () => signupWith(member.email.replace('@', '@\u200b')), 400],
+      ['a bidi override in a sign-up email domain', () => signupWith(member.email.replace('@', '@\u202e')), 400],
       // A Kakao access token Kakao does not know was KAKAO_UNAVAILABLE (502); one that is not a header value too.
       ['an unknown Kakao access token', () => post('/auth/kakao/native', { accessToken: 'not-a-kakao-token' }), 401],
       ['a Kakao access token with a line break', () => post('/auth/kakao/native', { accessToken: 'a\nb' }), 400],
