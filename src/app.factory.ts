@@ -6,6 +6,7 @@ import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { genRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
+import { answerClientError, answerFrameworkError } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { MetricsService } from './metrics/metrics.service';
 import { registerRequestLogging } from './logging/logging';
@@ -25,6 +26,9 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     logger: false,
     // Long enough for any legitimate id in a path, short enough to refuse garbage early.
     routerOptions: { maxParamLength: 256 },
+    // What Fastify and Node refuse before a route runs is answered in the error shape too (API.md).
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   const fastify = adapter.getInstance();
   // Bodies are JSON (or forms for Kakao's webhooks); anything else is refused with 415 instead of reaching

@@ -91,15 +91,27 @@ export class KakaoClient {
     return expectUser(body);
   }
 
+  /**
+   * The app and user of an access token a client handed us. Kakao refusing the token (401, -401: unknown or
+   * expired) is the client's mistake, answered UNAUTHENTICATED, not KAKAO_UNAVAILABLE.
+   */
   async getAccessTokenInfo(accessToken: string): Promise<KakaoAccessTokenInfo> {
-    const { body } = await this.kapi({
-      name: 'user.access_token_info',
-      host: 'api',
-      method: 'GET',
-      path: '/v1/user/access_token_info',
-      auth: { bearer: accessToken },
-      idempotent: true,
-    });
+    let body: unknown;
+    try {
+      ({ body } = await this.kapi({
+        name: 'user.access_token_info',
+        host: 'api',
+        method: 'GET',
+        path: '/v1/user/access_token_info',
+        auth: { bearer: accessToken },
+        idempotent: true,
+      }));
+    } catch (err) {
+      if (err instanceof KakaoApiError && err.httpStatus === 401) {
+        throw new AppException('UNAUTHENTICATED', 'Kakao does not accept this access token');
+      }
+      throw err;
+    }
     const info = body as Partial<KakaoAccessTokenInfo>;
     if (typeof info?.id !== 'string' || typeof info.app_id !== 'string') throw this.garbage('user.access_token_info');
     return info as KakaoAccessTokenInfo;

@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { QueueService } from '../queue/queue.service';
+import { SINGLE_ADDRESS } from './mail-address';
 import { MailTemplate, renderMail } from './mail-templates';
 
 export interface MailMessage {
@@ -22,8 +23,6 @@ export const MAIL_QUEUE = 'mail-send';
 const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 /** Above the SMTP timeouts: an attempt that still hangs is failed and retried. */
 const MAIL_JOB_EXPIRE_SECONDS = 120;
-
-const SINGLE_ADDRESS = /^[^\s@,;:<>()"'[\]\\]+@[^\s@,;:<>()"'[\]\\]+$/;
 
 /** Nodemailer's transport for MAIL_TRANSPORT (validated by config: `log`, `smtp://…` or `smtps://…`). */
 export function createMailTransport(mailTransport: string): Transporter {

@@ -1,4 +1,4 @@
-import { accountEventAction, parseUnlinkCall, unlinkDedupeKey } from './kakao-webhook-events';
+import { accountEventAction, parseUnlinkCall, storableText, unlinkDedupeKey } from './kakao-webhook-events';
 
 describe('parseUnlinkCall', () => {
   it('reads the parameters as strings, whatever the transport gave', () => {
@@ -66,5 +66,18 @@ describe('unlinkDedupeKey', () => {
     expect(unlinkDedupeKey(call, 'h', t)).not.toBe(
       unlinkDedupeKey({ ...call, referrerType: 'ACCOUNT_DELETE' }, 'h', t),
     );
+  });
+});
+
+describe('storableText', () => {
+  // Found by the fuzz (test/e2e/fuzz.e2e-spec.ts): a signed SET whose reason was "\u0000" failed its inbox
+  // write with a 500, since PostgreSQL text cannot hold U+0000.
+  it('drops U+0000 from claims before they are stored, in the event name too', () => {
+    expect(storableText('UNLINK\u0000_FROM_APPS\u0000')).toBe('UNLINK_FROM_APPS');
+    expect(accountEventAction('https://schemas.openid.net/secevent/oauth/event-type/user-unlinked\u0000')).toEqual({
+      name: 'user-unlinked',
+      action: 'unlink',
+    });
+    expect(accountEventAction('\u0000://').name).not.toContain('\u0000');
   });
 });

@@ -51,9 +51,15 @@ const ACCOUNT_EVENT_ACTIONS: Record<string, WebhookAction> = {
   'user-profile-changed': 'refresh_profile',
 };
 
+/**
+ * A claim of a SET as it can be stored: PostgreSQL text cannot hold U+0000, which JSON (`\u0000`) and so a
+ * signed token can carry. Dropping it keeps the call instead of failing its write (and Kakao retrying it).
+ */
+export const storableText = (text: string): string => text.replace(/\u0000/g, '');
+
 /** The short name of an event type URI and what it asks of us; unknown events are only recorded. */
 export function accountEventAction(eventType: string): { name: string; action: WebhookAction } {
-  const name = eventType.split('/').filter(Boolean).at(-1)?.slice(0, 100) ?? 'unknown';
+  const name = storableText(eventType).split('/').filter(Boolean).at(-1)?.slice(0, 100) ?? 'unknown';
   return { name, action: ACCOUNT_EVENT_ACTIONS[name] ?? 'record' };
 }
 

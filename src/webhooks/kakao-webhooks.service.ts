@@ -13,7 +13,7 @@ import { MembersService } from '../members/members.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueService } from '../queue/queue.service';
 import { SessionsService } from '../tokens/sessions.service';
-import { accountEventAction, UnlinkCall, unlinkDedupeKey } from './kakao-webhook-events';
+import { accountEventAction, storableText, UnlinkCall, unlinkDedupeKey } from './kakao-webhook-events';
 import { InboxEntry, WebhookInboxRepository } from './webhook-inbox.repository';
 
 export const WEBHOOK_QUEUE = 'kakao-webhook';
@@ -129,9 +129,9 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
       const hash = this.userHash(userId);
       entries.push({
         kind: 'account_event',
-        dedupeKey: `set:${claims.jti}:${name}`,
+        dedupeKey: `set:${storableText(claims.jti)}:${name}`,
         event: name,
-        reason: typeof body?.reason === 'string' ? body.reason.slice(0, 100) : null,
+        reason: typeof body?.reason === 'string' ? storableText(body.reason).slice(0, 100) : null,
         kakaoUserId: userId,
         kakaoUserHash: hash,
         occurredAt,

@@ -1,5 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { REQUEST_ID_HEADER } from '../http/request-id';
 import { AppException } from './app.exception';
 import { ErrorCode } from './error-codes';
 import { ErrorResponse } from './error-response';
@@ -18,6 +22,9 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported Content-Type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+  FST_ERR_BAD_URL: 'The URL is malformed',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path parameter is too long',
+  HPE_HEADER_OVERFLOW: 'The request headers are too large',
 };
 
 function codeForStatus(status: number): ErrorCode {
@@ -102,4 +109,38 @@ export class HttpExceptionFilter implements ExceptionFilter {
       .type('application/json; charset=utf-8')
       .send(errorBody(problem, String(request.id)));
   }
+}
+
+/**
+ * Fastify's `frameworkErrors`: what it refuses before routing (a malformed URL, a path parameter longer
+ * than maxParamLength) in the error shape too. Its default answer has another shape and echoes the URL.
+ */
+export function answerFrameworkError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const problem = toProblem(error);
+  void reply
+    .status(problem.status)
+    .header(REQUEST_ID_HEADER, request.id)
+    .header('cache-control', 'no-store')
+    .type('application/json; charset=utf-8')
+    .send(errorBody(problem, String(request.id)));
+}
+
+/** Node's HTTP parser errors, by their code: the status Fastify's own handler answers. */
+const CLIENT_ERROR_STATUS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 };
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses (headers over 16 KiB, a malformed
+ * request line or header) never reaches Fastify; it is answered on the socket, in the error shape, and the
+ * connection is closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? HttpStatus.BAD_REQUEST;
+  const requestId = randomUUID();
+  const body = JSON.stringify(errorBody(toProblem({ statusCode: status, code: error.code }), requestId));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Cache-Control: no-store\r\n${REQUEST_ID_HEADER}: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -127,6 +127,9 @@ export class NativeLoginRequestDto {
   @ApiProperty({ example: 'waizjTni01I3-ODHM65TkWX6al1fbXZXAAAAAQoXEC8AAAGV1kYOqS2N1GIgzv2p' })
   @IsString()
   @MaxLength(2048)
+  // It travels to Kakao in an Authorization header: RFC 6750's b64token, or fetch refuses the header and the
+  // caller's typo looked like Kakao being down (502).
+  @Matches(/^[A-Za-z0-9._~+/-]+=*$/, { message: 'accessToken must be a Kakao access token' })
   accessToken!: string;
 
   @ApiPropertyOptional({

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { SINGLE_ADDRESS } from '../../mail/mail-address';
 import { TAG_PATTERN } from '../../terms/terms-catalog';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
@@ -12,6 +13,9 @@ export class SignupRequestDto {
   @ApiProperty({ example: 'hong@example.com' })
   @Transform(nfkcTrim)
   @IsEmail({ allow_utf8_local_part: false }, { message: 'email must be an email address' })
+  // RFC 5322 allows quoted local parts and `'`; the verification mail is sent only to a plain single address,
+  // so an address the mailer would refuse is refused here (it was a 500 once the member row was written).
+  @Matches(SINGLE_ADDRESS, { message: 'email must be a plain address (no quotes, spaces or lists)' })
   @MaxLength(254)
   email!: string;
 

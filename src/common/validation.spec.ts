@@ -1,0 +1,62 @@
+import { IsEmail, IsString } from 'class-validator';
+import { AppException } from './errors';
+import { createValidationPipe, MAX_DEPTH, unfitFields } from './validation';
+
+class EmailDto {
+  @IsEmail()
+  email!: string;
+}
+
+class NameDto {
+  @IsString()
+  name!: string;
+}
+
+/** What the pipe throws for `value`, as `{code, details}`. */
+async function refusal(value: unknown, metatype: new () => object, type: 'body' | 'query' = 'body') {
+  try {
+    await createValidationPipe().transform(value, { type, metatype });
+  } catch (err) {
+    expect(err).toBeInstanceOf(AppException);
+    return { code: (err as AppException).code, details: (err as AppException).details };
+  }
+  throw new Error('not refused');
+}
+
+// Regressions found by the hostile-input fuzz (test/e2e/fuzz.e2e-spec.ts): both were 500s.
+describe('the global validation pipe', () => {
+  it('refuses a value that makes a validator throw (isEmail on a lone surrogate) as VALIDATION_FAILED', async () => {
+    expect(await refusal({ email: '\ud800' }, EmailDto)).toEqual({ code: 'VALIDATION_FAILED', details: undefined });
+  });
+
+  it('refuses strings with U+0000 anywhere in a body or query, which PostgreSQL cannot store', async () => {
+    expect(await refusal({ name: 'a\u0000b' }, NameDto)).toEqual({
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'name', errors: ['must not contain U+0000'] }],
+    });
+    // Also where no DTO looks (a raw body or query) and deep inside it.
+    expect(await refusal({ a: [{ b: '\u0000' }] }, Object, 'query')).toMatchObject({
+      details: [{ field: 'a.0.b' }],
+    });
+    expect(await refusal('\u0000', Object)).toMatchObject({ details: [{ field: 'body' }] });
+  });
+
+  it('refuses values nested deeper than MAX_DEPTH, which overflowed class-transformer’s stack', async () => {
+    const deep = JSON.parse(`{"name":${'['.repeat(5000)}${']'.repeat(5000)}}`) as unknown;
+    expect(await refusal(deep, NameDto)).toEqual({
+      code: 'VALIDATION_FAILED',
+      details: [
+        { field: `name${'.0'.repeat(MAX_DEPTH - 1)}`, errors: [`must not be nested deeper than ${MAX_DEPTH} levels`] },
+      ],
+    });
+  });
+
+  it('still passes ordinary values through', async () => {
+    await expect(
+      createValidationPipe().transform({ name: '홍길동' }, { type: 'body', metatype: NameDto }),
+    ).resolves.toEqual({
+      name: '홍길동',
+    });
+    expect(unfitFields({ a: 'x', b: ['y'], c: null, d: 1, e: { f: { g: [] } } })).toEqual([]);
+  });
+});
