@@ -299,7 +299,11 @@ export class KakaoAuthController {
     return toLoginOutcomeDto(await this.logins.agreeTerms(body.termsTicket, body.tags, requestId));
   }
 
-  private async start(request: FastifyRequest, reply: FastifyReply, context: LoginRequestContext): Promise<string> {
+  private async start(request: FastifyRequest, reply: FastifyReply, given: LoginRequestContext): Promise<string> {
+    // JSON `null` passes @IsOptional: an optional field sent as null is the same as one not sent.
+    const context = Object.fromEntries(
+      Object.entries(given).filter(([, value]) => value !== null),
+    ) as LoginRequestContext;
     if (context.returnTo !== undefined && !isAllowedReturnUrl(context.returnTo, this.config.allowedReturnUrls)) {
       throw new AppException('RETURN_URL_NOT_ALLOWED', 'returnTo is not one of ALLOWED_RETURN_URLS');
     }
