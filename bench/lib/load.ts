@@ -1,0 +1,96 @@
+import autocannon from 'autocannon';
+import { percentile, round } from './stats';
+
+/** One request as autocannon builds it; `next()` may vary it per request (tokens, codes). */
+export interface RequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  url: string;
+  connections: number;
+  durationSec: number;
+  /** Requests per second over all connections (a fixed arrival rate); unlimited when absent. */
+  rate?: number;
+  /**
+   * The requests: a function builds each one (unique tokens, codes), or a fixed list that autocannon
+   * encodes once and cycles through (cheaper for the load generator, which shares a core with PostgreSQL).
+   */
+  next: (() => RequestSpec) | RequestSpec[];
+  /** Keep every latency (ms, float) for exact percentiles. */
+  keepLatencies?: boolean;
+}
+
+export interface LoadResult {
+  requests: number;
+  /** Successful (2xx) answers per second. */
+  rps: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  seconds: number;
+  statusCodes: Record<string, number>;
+  /** Float milliseconds of 2xx answers (only with keepLatencies). */
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  p999?: number;
+  max?: number;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const instance = autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.durationSec,
+    overallRate: options.rate,
+    timeout: 10,
+    requests: Array.isArray(options.next)
+      ? options.next.map((spec) => ({ method: spec.method, path: spec.path, headers: spec.headers ?? {}, body: spec.body }))
+      : [
+          {
+            setupRequest: (request: Record<string, unknown>) => {
+              const spec = (options.next as () => RequestSpec)();
+              request.method = spec.method;
+              request.path = spec.path;
+              request.headers = { ...(spec.headers ?? {}) };
+              request.body = spec.body;
+              return request;
+            },
+          },
+        ],
+  } as unknown as autocannon.Options) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
+  if (options.keepLatencies) {
+    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
+      if (statusCode >= 200 && statusCode < 300) latencies.push(ms);
+    });
+  }
+  const result = await instance;
+  const ok = result['2xx'];
+  const seconds = result.duration;
+  const codes: Record<string, number> = {};
+  for (const [code, v] of Object.entries((result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {})) {
+    codes[code] = v.count;
+  }
+  const out: LoadResult = {
+    requests: result.requests.total,
+    rps: round(ok / seconds, 1),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    seconds: round(seconds, 2),
+    statusCodes: codes,
+  };
+  if (options.keepLatencies && latencies.length > 0) {
+    out.p50 = round(percentile(latencies, 50), 3);
+    out.p90 = round(percentile(latencies, 90), 3);
+    out.p99 = round(percentile(latencies, 99), 3);
+    out.p999 = round(percentile(latencies, 99.9), 3);
+    out.max = round(Math.max(...latencies), 3);
+  }
+  return out;
+}
