@@ -8,6 +8,7 @@
  *   npm run bench -- --quick          short rounds, for checking the runner itself (figures not meaningful)
  *   npm run bench -- --only=1,3       only these scenarios (plus the emulator and cold start unless --only)
  *   npm run bench -- --rounds=7 --duration=6
+ *   npm run bench -- --service=/path/to/dist/src/main.js   measure another build (a candidate fix)
  *   npm run bench -- --keep           start everything, print the URLs, and wait for Ctrl+C (investigation)
  */
 import { spawnSync } from 'node:child_process';
@@ -39,7 +40,7 @@ import {
   WEBHOOK_MEMBERS,
 } from './lib/fixtures';
 import { authorizationCodes, clearFaults, diffCalls, emulatorCalls, injectDelay } from './lib/kakao';
-import { LoadResult, RequestSpec, runLoad } from './lib/load';
+import { LoadResult, mergeRuns, RequestSpec, runLoad } from './lib/load';
 import {
   canPin,
   coreTimes,
@@ -66,10 +67,13 @@ const SOAK = flag('soak');
 const PROFILE = flag('profile');
 const ONLY = option('only')?.split(',');
 const ROUNDS = Number(option('rounds') ?? (QUICK ? 2 : 5));
-const DURATION = Number(option('duration') ?? (QUICK ? 2 : 5));
-const WARMUP = QUICK ? 1 : 3;
-const LATENCY_DURATION = QUICK ? 3 : 8;
+const DURATION = Number(option('duration') ?? (QUICK ? 2 : 4));
+const WARMUP = QUICK ? 1 : 2;
+/** Fixed-rate latency: per side, in alternating slices so both see the same background load. */
+const LATENCY_DURATION = QUICK ? 2 : 6;
+const LATENCY_SLICE = QUICK ? 1 : 2;
 const STORM_SECONDS = QUICK ? 5 : 30;
+const ALONE_SECONDS = QUICK ? 5 : 10;
 const SOAK_MINUTES = Number(option('soak-minutes') ?? 10);
 const CONNECTIONS = 50;
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -160,7 +164,8 @@ async function load(scenario: Scenario, target: Target, durationSec: number, rat
   return measured(target, () =>
     runLoad({
       url: urlOf(target),
-      connections: rate ? Math.min(scenario.connections, Math.max(8, Math.round(rate / 50))) : scenario.connections,
+      // At a fixed rate each connection sends rate/connections per second, far below what one connection can.
+      connections: scenario.connections,
       durationSec,
       rate,
       next,
@@ -172,6 +177,19 @@ async function load(scenario: Scenario, target: Target, durationSec: number, rat
   });
 }
 const lastRps: Record<string, number> = {};
+
+/** Service and baseline at the same fixed rate, in alternating slices (S B S B …), each side's slices merged. */
+async function latencyAtRate(scenario: Scenario, rate: number, perSide = LATENCY_DURATION) {
+  const runs: Record<Target, RunStats[]> = { service: [], baseline: [] };
+  for (let done = 0; done < perSide; done += LATENCY_SLICE) {
+    for (const t of ['service', 'baseline'] as const) runs[t].push(await load(scenario, t, LATENCY_SLICE, rate, true));
+  }
+  const merged = (t: Target) => {
+    const m = mergeRuns(runs[t]);
+    return { ...m, serverCpu: round(median(runs[t].map((r) => r.serverCpu)), 3), coreUtil: runs[t][0].coreUtil };
+  };
+  return { service: merged('service'), baseline: merged('baseline') };
+}
 
 async function send(target: Target, spec: RequestSpec): Promise<{ status: number; text: string }> {
   const res = await fetch(`${urlOf(target)}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body });
@@ -241,12 +259,11 @@ async function benchScenario(scenario: Scenario, options: { roundTrips?: boolean
   report.rounds = rounds;
   report.throughputRatio = ratioStats(rounds.map((r) => r.ratio));
   report.cpuEfficiencyRatio = ratioStats(rounds.map((r) => r.cpuRatio));
-  report.serviceRps = median(rounds.map((r) => r.service.rps));
-  report.baselineRps = median(rounds.map((r) => r.baseline.rps));
+  report.serviceRps = round(median(rounds.map((r) => r.service.rps)), 1);
+  report.baselineRps = round(median(rounds.map((r) => r.baseline.rps)), 1);
 
   const rate = Math.max(10, Math.round(report.baselineRps * 0.65));
-  const svc = await load(scenario, 'service', LATENCY_DURATION, rate, true);
-  const base = await load(scenario, 'baseline', LATENCY_DURATION, rate, true);
+  const { service: svc, baseline: base } = await latencyAtRate(scenario, rate);
   report.fixedRate = { rate, service: svc, baseline: base, p99Ratio: round((svc.p99 ?? 0) / (base.p99 ?? 1), 2) };
   log(
     `   at ${rate}/s: service p50 ${svc.p50} ms p99 ${svc.p99} ms (${svc.rps}/s), baseline p50 ${base.p50} ms p99 ${base.p99} ms (${base.rps}/s)`,
@@ -349,9 +366,7 @@ async function kakaoLatency(scenario: Scenario, report: ScenarioReport, kakaoPat
   const rate = Math.max(10, Math.min(300, Math.round((report.baselineRps ?? 100) * 0.5)));
   for (const p of kakaoPaths) await injectDelay(stack.emulatorUrl, p, 50);
   try {
-    const conns = { ...scenario, connections: 64 };
-    const svc = await load(conns, 'service', LATENCY_DURATION, rate, true);
-    const base = await load(conns, 'baseline', LATENCY_DURATION, rate, true);
+    const { service: svc, baseline: base } = await latencyAtRate({ ...scenario, connections: 64 }, rate);
     const added = { p50: round((svc.p50 ?? 0) - (base.p50 ?? 0), 2), p99: round((svc.p99 ?? 0) - (base.p99 ?? 0), 2) };
     log(`   with 50 ms per Kakao call at ${rate}/s: service p50 ${svc.p50} p99 ${svc.p99}, baseline p50 ${base.p50} p99 ${base.p99} → adds ${added.p50} / ${added.p99} ms`);
     report.extra = {
@@ -365,8 +380,8 @@ async function kakaoLatency(scenario: Scenario, report: ScenarioReport, kakaoPat
 
 async function webhookStorm(s1: Scenario, s5: Scenario, s1Report: ScenarioReport, report: ScenarioReport) {
   const rate = Math.round((s1Report.baselineRps ?? 1000) * 0.65 * 0.6);
-  log(`   storm: scenario 1 at ${rate}/s alone, then with 1,000 unlinks/s, ${STORM_SECONDS} s each`);
-  const alone = await load(s1, 'service', STORM_SECONDS, rate, true);
+  log(`   storm: scenario 1 at ${rate}/s alone (${ALONE_SECONDS} s), then with 1,000 unlinks/s (${STORM_SECONDS} s)`);
+  const alone = await load(s1, 'service', ALONE_SECONDS, rate, true);
   const storm = runLoad({ url: stack.serviceUrl, connections: 20, durationSec: STORM_SECONDS, rate: 1000, next: await s5.requests('service', 0) });
   const during = await load(s1, 'service', STORM_SECONDS, rate, true);
   const stormResult = await storm;
@@ -479,6 +494,25 @@ async function coldStart(runs: number) {
   return { runs: times, medianSeconds: median(times), target: 1.5, met: median(times) <= 1.5 };
 }
 
+/** Where the start-up time goes: a service started under --cpu-prof, stopped as soon as it is ready. */
+async function profileColdStart(outDir: string): Promise<ProfileSummary & { readySeconds: number }> {
+  const port = await freePort();
+  const env = serviceEnvironment(port, stack.databaseUrl, stack.emulatorUrl, stack.secrets);
+  const dir = path.join(outDir, 'cold-start');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const from = Number(process.hrtime.bigint() / 1000n);
+  const child = startNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], { name: 'cold-prof', core: SERVER_CORE, env });
+  const ready = await waitForHttp(`http://127.0.0.1:${port}/health/ready`, 60_000, child);
+  const to = Number(process.hrtime.bigint() / 1000n);
+  await child.stop();
+  const summary = { ...analyseProfile(dir, { from, to }), readySeconds: round(ready / 1000, 3) };
+  log(`\n== Profile of a cold start (ready after ${summary.readySeconds} s under the profiler)`);
+  for (const p of summary.byPackage.slice(0, 12)) log(`   ${String(p.selfPct).padStart(5)}%  ${p.name}`);
+  for (const f of summary.topSelf.slice(0, 10)) log(`   ${String(f.selfPct).padStart(5)}%  ${f.name}  ${f.location}`);
+  return summary;
+}
+
 async function profileService(scenario: Scenario, outDir: string): Promise<ProfileSummary> {
   const port = await freePort();
   const env = serviceEnvironment(port, stack.databaseUrl, stack.emulatorUrl, stack.secrets);
@@ -511,17 +545,17 @@ async function profileService(scenario: Scenario, outDir: string): Promise<Profi
 // ---- report ------------------------------------------------------------------------------------------------------------
 function markdown(report: Record<string, unknown>, scenariosOut: ScenarioReport[]): string {
   const lines = [
-    '| scenario | service req/s | baseline req/s | ratio median (min–max) | target | per CPU-second ratio | p50 / p99 service (ms) | p50 / p99 baseline (ms) | DB statements service / baseline | met |',
-    '| --- | --: | --: | --- | --: | --: | --- | --- | --- | --- |',
+    '| scenario | service req/s | baseline req/s | ratio median (min–max) | target | per CPU-second ratio | fixed rate | p50 / p99 service (ms) | p50 / p99 baseline (ms) | DB statements service / baseline | met |',
+    '| --- | --: | --: | --- | --: | --: | --: | --- | --- | --- | --- |',
   ];
   for (const s of scenariosOut) {
     if (!s.available) {
-      lines.push(`| ${s.id}. ${s.title} | – | – | not available (${s.note}) | ≥ ${s.target.throughputRatio}× | – | – | – | – | – |`);
+      lines.push(`| ${s.id}. ${s.title} | – | – | not available (${s.note}) | ≥ ${s.target.throughputRatio}× | – | – | – | – | – | – |`);
       continue;
     }
     const fr = s.fixedRate!;
     lines.push(
-      `| ${s.id}. ${s.title} | ${s.serviceRps} | ${s.baselineRps} | ${s.throughputRatio!.median}× (${s.throughputRatio!.min}–${s.throughputRatio!.max}) | ≥ ${s.target.throughputRatio}× | ${s.cpuEfficiencyRatio!.median}× | ${fr.service.p50} / ${fr.service.p99} @${fr.rate}/s | ${fr.baseline.p50} / ${fr.baseline.p99} | ${s.dbRoundTrips?.service ?? '–'} / ${s.dbRoundTrips?.baseline ?? '–'} | ${s.met ? 'yes' : 'no'} |`,
+      `| ${s.id}. ${s.title} | ${s.serviceRps} | ${s.baselineRps} | ${s.throughputRatio!.median}× (${s.throughputRatio!.min}–${s.throughputRatio!.max}) | ≥ ${s.target.throughputRatio}× | ${s.cpuEfficiencyRatio!.median}× | ${fr.rate}/s${fr.service.rps < fr.rate * 0.95 ? ` (service held ${fr.service.rps}/s)` : ''} | ${fr.service.p50} / ${fr.service.p99} | ${fr.baseline.p50} / ${fr.baseline.p99} | ${s.dbRoundTrips?.service ?? '–'} / ${s.dbRoundTrips?.baseline ?? '–'} | ${s.met ? 'yes' : 'no'} |`,
     );
   }
   return `${lines.join('\n')}\n\n\`\`\`json\n${JSON.stringify({ machine: report.machine, extras: report.extras }, null, 2)}\n\`\`\`\n`;
@@ -534,6 +568,7 @@ async function main(): Promise<void> {
     cpuModel: os.cpus()[0]?.model,
     memoryGb: round(os.totalmem() / 2 ** 30, 1),
     node: process.version,
+    serviceEntry: path.relative(ROOT, SERVICE_ENTRY),
     pinned: canPin() ? { server: SERVER_CORE, loadGeneratorPostgresEmulator: LOAD_CORE } : 'not pinned (taskset or a second core missing)',
     uptimeBefore: uptime(),
     loadAverageBefore: loadAverage(),
@@ -589,12 +624,13 @@ async function main(): Promise<void> {
       for (const s of all.filter((x) => x.id === '1' || x.id === '3')) {
         profiles[s.id] = await profileService(s, profDir);
       }
+      profiles.coldStart = await profileColdStart(profDir);
     }
     await stack.service.stop();
     await stack.baseline.stop();
     if (!ONLY) {
       extras.emulatorThroughput = await emulatorThroughput();
-      extras.coldStart = await coldStart(QUICK ? 1 : 5);
+      extras.coldStart = await coldStart(QUICK ? 1 : 3);
     }
   } finally {
     await stack.stop();

@@ -11,7 +11,12 @@ import { loginPersonas, seed } from './fixtures';
 import { Child, LOAD_CORE, postmasterPid, SERVER_CORE, startNode, waitForHttp } from './proc';
 
 export const DIST = path.resolve(__dirname, '..', '..');
-export const SERVICE_ENTRY = path.join(DIST, 'src', 'main.js');
+/**
+ * The service's entry point: this checkout's production build, or another build given with `--service=` /
+ * BENCH_SERVICE_ENTRY (a candidate fix compiled elsewhere, measured against the same baseline).
+ */
+const serviceArg = process.argv.find((a) => a.startsWith('--service='))?.slice('--service='.length);
+export const SERVICE_ENTRY = path.resolve(serviceArg ?? process.env.BENCH_SERVICE_ENTRY ?? path.join(DIST, 'src', 'main.js'));
 export const BASELINE_ENTRY = path.join(DIST, 'bench', 'baseline', 'server.js');
 export const EMULATOR_ENTRY = path.join(DIST, 'emulator', 'main.js');
 

@@ -34,6 +34,8 @@ export interface LoadResult {
   seconds: number;
   statusCodes: Record<string, number>;
   /** Float milliseconds of 2xx answers (only with keepLatencies). */
+  /** Every 2xx latency (ms), only with keepLatencies; left out of the JSON report. */
+  latencies?: number[];
   p50?: number;
   p90?: number;
   p99?: number;
@@ -86,6 +88,33 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     statusCodes: codes,
   };
   if (options.keepLatencies && latencies.length > 0) {
+    Object.defineProperty(out, 'latencies', { value: latencies, enumerable: false });
+    out.p50 = round(percentile(latencies, 50), 3);
+    out.p90 = round(percentile(latencies, 90), 3);
+    out.p99 = round(percentile(latencies, 99), 3);
+    out.p999 = round(percentile(latencies, 99.9), 3);
+    out.max = round(Math.max(...latencies), 3);
+  }
+  return out;
+}
+
+/** Several runs of one target as one: counts added, percentiles over every latency. */
+export function mergeRuns(runs: LoadResult[]): LoadResult {
+  const latencies = runs.flatMap((r) => r.latencies ?? []);
+  const seconds = runs.reduce((a, r) => a + r.seconds, 0);
+  const ok = runs.reduce((a, r) => a + r.rps * r.seconds, 0);
+  const codes: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.statusCodes)) codes[k] = (codes[k] ?? 0) + v;
+  const out: LoadResult = {
+    requests: runs.reduce((a, r) => a + r.requests, 0),
+    rps: round(ok / seconds, 1),
+    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    timeouts: runs.reduce((a, r) => a + r.timeouts, 0),
+    seconds: round(seconds, 2),
+    statusCodes: codes,
+  };
+  if (latencies.length > 0) {
     out.p50 = round(percentile(latencies, 50), 3);
     out.p90 = round(percentile(latencies, 90), 3);
     out.p99 = round(percentile(latencies, 99), 3);
