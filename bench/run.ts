@@ -66,8 +66,8 @@ const QUICK = flag('quick');
 const SOAK = flag('soak');
 const PROFILE = flag('profile');
 const ONLY = option('only')?.split(',');
-const ROUNDS = Number(option('rounds') ?? (QUICK ? 2 : 5));
-const DURATION = Number(option('duration') ?? (QUICK ? 2 : 4));
+const ROUNDS = Number(option('rounds') ?? (QUICK ? 2 : 10));
+const DURATION = Number(option('duration') ?? 2);
 const WARMUP = QUICK ? 1 : 2;
 /** Fixed-rate latency: per side, in alternating slices so both see the same background load. */
 const LATENCY_DURATION = QUICK ? 2 : 6;
@@ -83,10 +83,14 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 // ---- pinning: this process (the load generator), PostgreSQL and the emulator run on LOAD_CORE --------------
 if (canPin() && process.env.BENCH_PINNED !== '1') {
-  const r = spawnSync('taskset', ['-c', String(LOAD_CORE), process.execPath, ...process.execArgv, __filename, ...argv], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_PINNED: '1' },
-  });
+  const r = spawnSync(
+    'taskset',
+    ['-c', String(LOAD_CORE), process.execPath, ...process.execArgv, __filename, ...argv],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_PINNED: '1' },
+    },
+  );
   process.exit(r.status ?? 1);
 }
 
@@ -147,13 +151,16 @@ async function measured(target: Target, run: () => Promise<LoadResult>): Promise
   const cpu = cpuSeconds(pid) - cpu0;
   const util = coreUtilisation(cores0, coreTimes());
   const ok = result.rps * result.seconds;
-  return {
+  const stats: RunStats = {
     ...result,
     serverCpu: round(cpu / result.seconds, 3),
     perServerCpuSecond: cpu > 0 ? Math.round(ok / cpu) : 0,
     pgCpu: round((pgCpu() - pg0) / result.seconds, 3),
     coreUtil: util,
   };
+  // The raw latencies travel along (not enumerable: they stay out of the JSON report).
+  if (result.latencies) Object.defineProperty(stats, 'latencies', { value: result.latencies, enumerable: false });
+  return stats;
 }
 
 const urlOf = (t: Target) => (t === 'service' ? stack.serviceUrl : stack.baselineUrl);
@@ -192,13 +199,37 @@ async function latencyAtRate(scenario: Scenario, rate: number, perSide = LATENCY
 }
 
 async function send(target: Target, spec: RequestSpec): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${urlOf(target)}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body });
+  const res = await fetch(`${urlOf(target)}${spec.path}`, {
+    method: spec.method,
+    headers: spec.headers,
+    body: spec.body,
+  });
   return { status: res.status, text: await res.text() };
+}
+
+/**
+ * Waits until no other session of the database runs a statement for half a second: requests a load run left
+ * queued in a server finish before statements are counted.
+ */
+async function quiet(): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let calm = 0;
+  while (calm < 5 && Date.now() < deadline) {
+    const { rows } = await withClient(stack.databaseUrl, (c) =>
+      c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid() AND query NOT ILIKE '%pgboss%'`,
+      ),
+    );
+    calm = Number(rows[0].n) === 0 ? calm + 1 : 0;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Statements (database round trips) per request, from pg_stat_statements, over `n` sequential requests. */
 async function roundTrips(scenario: Scenario, target: Target, n: number) {
   const next = await scenario.requests(target, n);
+  await quiet();
   await withClient(stack.databaseUrl, (c) => c.query('SELECT pg_stat_statements_reset()'));
   let failures = 0;
   for (let i = 0; i < n; i++) {
@@ -239,9 +270,11 @@ async function benchScenario(scenario: Scenario, options: { roundTrips?: boolean
     log(`   not available: the service answers 404 (${probe.text.slice(0, 120)})`);
     return { ...report, available: false, note: `the service answers 404 on this endpoint` };
   }
-  if (probe.status >= 300) throw new Error(`scenario ${scenario.id}: the service answered ${probe.status}: ${probe.text}`);
+  if (probe.status >= 300)
+    throw new Error(`scenario ${scenario.id}: the service answered ${probe.status}: ${probe.text}`);
   const baseProbe = await send('baseline', await scenario.probe());
-  if (baseProbe.status >= 300) throw new Error(`scenario ${scenario.id}: baseline answered ${baseProbe.status}: ${baseProbe.text}`);
+  if (baseProbe.status >= 300)
+    throw new Error(`scenario ${scenario.id}: baseline answered ${baseProbe.status}: ${baseProbe.text}`);
 
   for (const t of ['service', 'baseline'] as const) await load(scenario, t, WARMUP);
   const rounds: NonNullable<ScenarioReport['rounds']> = [];
@@ -262,18 +295,18 @@ async function benchScenario(scenario: Scenario, options: { roundTrips?: boolean
   report.serviceRps = round(median(rounds.map((r) => r.service.rps)), 1);
   report.baselineRps = round(median(rounds.map((r) => r.baseline.rps)), 1);
 
-  const rate = Math.max(10, Math.round(report.baselineRps * 0.65));
-  const { service: svc, baseline: base } = await latencyAtRate(scenario, rate);
-  report.fixedRate = { rate, service: svc, baseline: base, p99Ratio: round((svc.p99 ?? 0) / (base.p99 ?? 1), 2) };
-  log(
-    `   at ${rate}/s: service p50 ${svc.p50} ms p99 ${svc.p99} ms (${svc.rps}/s), baseline p50 ${base.p50} ms p99 ${base.p99} ms (${base.rps}/s)`,
-  );
   if (options.roundTrips !== false) {
     const s = await roundTrips(scenario, 'service', 50);
     const b = await roundTrips(scenario, 'baseline', 50);
     report.dbRoundTrips = { service: s.perRequest, baseline: b.perRequest, serviceStatements: s.statements };
     log(`   database statements per request: service ${s.perRequest}, baseline ${b.perRequest}`);
   }
+  const rate = Math.max(10, Math.round(report.baselineRps * 0.65));
+  const { service: svc, baseline: base } = await latencyAtRate(scenario, rate);
+  report.fixedRate = { rate, service: svc, baseline: base, p99Ratio: round((svc.p99 ?? 0) / (base.p99 ?? 1), 2) };
+  log(
+    `   at ${rate}/s: service p50 ${svc.p50} ms p99 ${svc.p99} ms (${svc.rps}/s), baseline p50 ${base.p50} ms p99 ${base.p99} ms (${base.rps}/s)`,
+  );
   report.met = report.throughputRatio.median >= scenario.target;
   return report;
 }
@@ -327,11 +360,18 @@ function scenarios(): Scenario[] {
     path: '/auth/introspect',
     ...json({ token: accessTokens[Math.floor(Math.random() * accessTokens.length)] }, { authorization: basic }),
   });
-  const refresh = (): RequestSpec => ({ method: 'POST', path: '/auth/refresh', ...json({ refreshToken: nextRefreshToken() }) });
+  const refresh = (): RequestSpec => ({
+    method: 'POST',
+    path: '/auth/refresh',
+    ...json({ refreshToken: nextRefreshToken() }),
+  });
   const webhook = (): RequestSpec => ({
     method: 'POST',
     path: '/webhooks/kakao/unlink',
-    headers: { authorization: `KakaoAK ${stack.secrets.adminKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `KakaoAK ${stack.secrets.adminKey}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: webhookBody(),
   });
   // 1,000 different members' tokens, encoded once by autocannon.
@@ -346,9 +386,30 @@ function scenarios(): Scenario[] {
     });
   };
   return [
-    { id: '1', title: 'GET /members/me (access token, the hot path)', target: 0.8, connections: CONNECTIONS, requests: async () => fixed(me), probe: async () => me() },
-    { id: '2', title: 'POST /auth/introspect', target: 0.85, connections: CONNECTIONS, requests: async () => fixed(introspect), probe: async () => introspect() },
-    { id: '3', title: 'POST /auth/refresh (rotation)', target: 0.7, connections: CONNECTIONS, requests: async () => refresh, probe: async () => refresh() },
+    {
+      id: '1',
+      title: 'GET /members/me (access token, the hot path)',
+      target: 0.8,
+      connections: CONNECTIONS,
+      requests: async () => fixed(me),
+      probe: async () => me(),
+    },
+    {
+      id: '2',
+      title: 'POST /auth/introspect',
+      target: 0.85,
+      connections: CONNECTIONS,
+      requests: async () => fixed(introspect),
+      probe: async () => introspect(),
+    },
+    {
+      id: '3',
+      title: 'POST /auth/refresh (rotation)',
+      target: 0.7,
+      connections: CONNECTIONS,
+      requests: async () => refresh,
+      probe: async () => refresh(),
+    },
     {
       id: '4',
       title: 'Kakao login, hybrid flow (POST /auth/kakao/code) against the emulator',
@@ -357,7 +418,14 @@ function scenarios(): Scenario[] {
       requests: async (_t, expected) => login(Math.min(expected, 60_000)),
       probe: async () => (await login(1))(),
     },
-    { id: '5', title: 'POST /webhooks/kakao/unlink', target: 0.75, connections: CONNECTIONS, requests: async () => webhook, probe: async () => webhook() },
+    {
+      id: '5',
+      title: 'POST /webhooks/kakao/unlink',
+      target: 0.75,
+      connections: CONNECTIONS,
+      requests: async () => webhook,
+      probe: async () => webhook(),
+    },
   ];
 }
 
@@ -368,10 +436,19 @@ async function kakaoLatency(scenario: Scenario, report: ScenarioReport, kakaoPat
   try {
     const { service: svc, baseline: base } = await latencyAtRate({ ...scenario, connections: 64 }, rate);
     const added = { p50: round((svc.p50 ?? 0) - (base.p50 ?? 0), 2), p99: round((svc.p99 ?? 0) - (base.p99 ?? 0), 2) };
-    log(`   with 50 ms per Kakao call at ${rate}/s: service p50 ${svc.p50} p99 ${svc.p99}, baseline p50 ${base.p50} p99 ${base.p99} → adds ${added.p50} / ${added.p99} ms`);
+    log(
+      `   with 50 ms per Kakao call at ${rate}/s: service p50 ${svc.p50} p99 ${svc.p99}, baseline p50 ${base.p50} p99 ${base.p99} → adds ${added.p50} / ${added.p99} ms`,
+    );
     report.extra = {
       ...report.extra,
-      kakaoLatency50ms: { rate, delayedPaths: kakaoPaths, service: svc, baseline: base, addedMs: added, met: added.p50 <= 3 && added.p99 <= 10 },
+      kakaoLatency50ms: {
+        rate,
+        delayedPaths: kakaoPaths,
+        service: svc,
+        baseline: base,
+        addedMs: added,
+        met: added.p50 <= 3 && added.p99 <= 10,
+      },
     };
   } finally {
     await clearFaults(stack.emulatorUrl);
@@ -382,12 +459,23 @@ async function webhookStorm(s1: Scenario, s5: Scenario, s1Report: ScenarioReport
   const rate = Math.round((s1Report.baselineRps ?? 1000) * 0.65 * 0.6);
   log(`   storm: scenario 1 at ${rate}/s alone (${ALONE_SECONDS} s), then with 1,000 unlinks/s (${STORM_SECONDS} s)`);
   const alone = await load(s1, 'service', ALONE_SECONDS, rate, true);
-  const storm = runLoad({ url: stack.serviceUrl, connections: 20, durationSec: STORM_SECONDS, rate: 1000, next: await s5.requests('service', 0) });
+  const storm = runLoad({
+    url: stack.serviceUrl,
+    connections: 20,
+    durationSec: STORM_SECONDS,
+    rate: 1000,
+    next: await s5.requests('service', 0),
+  });
   const during = await load(s1, 'service', STORM_SECONDS, rate, true);
   const stormResult = await storm;
   const p99Ratio = round((during.p99 ?? 0) / (alone.p99 ?? 1), 2);
-  log(`   scenario 1 p99 alone ${alone.p99} ms, during the storm ${during.p99} ms (${p99Ratio}×); storm ${stormResult.rps}/s ok`);
-  report.extra = { ...report.extra, storm: { rate, alone, during, storm: stormResult, p99Ratio, met: p99Ratio <= 1.5 } };
+  log(
+    `   scenario 1 p99 alone ${alone.p99} ms, during the storm ${during.p99} ms (${p99Ratio}×); storm ${stormResult.rps}/s ok`,
+  );
+  report.extra = {
+    ...report.extra,
+    storm: { rate, alone, during, storm: stormResult, p99Ratio, met: p99Ratio <= 1.5 },
+  };
 }
 
 async function metric(name: string): Promise<number | undefined> {
@@ -407,18 +495,24 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
     { s: all[4], share: 0.01 },
   ];
   const webhookAvailable = (await send('service', await all[4].probe())).status !== 404;
-  log(`\n== Scenario 6: ${SOAK_MINUTES}-minute mixed soak at ${total}/s (60% of scenario 1's ${s1Max}/s)${webhookAvailable ? '' : ' (webhook not available: its 1% goes to scenario 1)'}`);
+  log(
+    `\n== Scenario 6: ${SOAK_MINUTES}-minute mixed soak at ${total}/s (60% of scenario 1's ${s1Max}/s)${webhookAvailable ? '' : ' (webhook not available: its 1% goes to scenario 1)'}`,
+  );
   const samples: Array<{ t: number; rss: number; eldP99Ms?: number }> = [];
   const started = Date.now();
   await metric('nodejs_eventloop_lag_p99_seconds'); // resets prom-client's window
   const sampler = setInterval(() => {
     void metric('nodejs_eventloop_lag_p99_seconds').then((v) =>
-      samples.push({ t: Math.round((Date.now() - started) / 1000), rss: rssBytes(stack.service.pid), eldP99Ms: v === undefined ? undefined : round(v * 1000, 2) }),
+      samples.push({
+        t: Math.round((Date.now() - started) / 1000),
+        rss: rssBytes(stack.service.pid),
+        eldP99Ms: v === undefined ? undefined : round(v * 1000, 2),
+      }),
     );
   }, 10_000);
   const runs = mix.map(async ({ s, share }) => {
     let scenario = s;
-    let r = Math.max(1, Math.round(total * share));
+    const r = Math.max(1, Math.round(total * share));
     if (s.id === '5' && !webhookAvailable) {
       scenario = all[0];
     }
@@ -429,16 +523,34 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
         const next = await s.requests('service', Math.ceil(r * 60 * 1.2) + 50);
         results.push(await runLoad({ url: stack.serviceUrl, connections: 8, durationSec: 60, rate: r, next }));
       }
-      return { id: s.id, rate: r, requests: results.reduce((a, b) => a + b.requests, 0), bad: results.reduce((a, b) => a + b.non2xx + b.errors + b.timeouts, 0) };
+      return {
+        id: s.id,
+        rate: r,
+        requests: results.reduce((a, b) => a + b.requests, 0),
+        bad: results.reduce((a, b) => a + b.non2xx + b.errors + b.timeouts, 0),
+      };
     }
     const next = await scenario.requests('service', Math.ceil(r * seconds * 1.2));
-    const res = await runLoad({ url: stack.serviceUrl, connections: Math.max(4, Math.min(40, Math.round(r / 50))), durationSec: seconds, rate: r, next });
-    return { id: scenario.id === s.id ? s.id : `${s.id}→${scenario.id}`, rate: r, requests: res.requests, bad: res.non2xx + res.errors + res.timeouts, statusCodes: res.statusCodes };
+    const res = await runLoad({
+      url: stack.serviceUrl,
+      connections: Math.max(4, Math.min(40, Math.round(r / 50))),
+      durationSec: seconds,
+      rate: r,
+      next,
+    });
+    return {
+      id: scenario.id === s.id ? s.id : `${s.id}→${scenario.id}`,
+      rate: r,
+      requests: res.requests,
+      bad: res.non2xx + res.errors + res.timeouts,
+      statusCodes: res.statusCodes,
+    };
   });
   const parts = await Promise.all(runs);
   clearInterval(sampler);
   const errors = parts.reduce((a, b) => a + b.bad, 0);
-  const at = (sec: number) => samples.reduce((best, s) => (Math.abs(s.t - sec) < Math.abs(best.t - sec) ? s : best), samples[0]);
+  const at = (sec: number) =>
+    samples.reduce((best, s) => (Math.abs(s.t - sec) < Math.abs(best.t - sec) ? s : best), samples[0]);
   const rss2 = at(120)?.rss ?? 0;
   const rssEnd = samples[samples.length - 1]?.rss ?? 0;
   const growth = rss2 ? round((rssEnd - rss2) / rss2, 3) : NaN;
@@ -455,7 +567,9 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
     samples,
     met: errors === 0 && growth < 0.1 && Math.max(...eld) < 20,
   };
-  log(`   errors ${errors}, RSS ${report.rssMinute2Mb} → ${report.rssEndMb} MB (${round(growth * 100, 1)}%), event-loop delay p99 worst 10 s window ${report.eventLoopDelayP99Ms.worstWindow} ms`);
+  log(
+    `   errors ${errors}, RSS ${report.rssMinute2Mb} → ${report.rssEndMb} MB (${round(growth * 100, 1)}%), event-loop delay p99 worst 10 s window ${report.eventLoopDelayP99Ms.worstWindow} ms`,
+  );
   return report;
 }
 
@@ -463,7 +577,11 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
 async function emulatorThroughput() {
   log('\n== Emulator token throughput (emulator alone on the server core)');
   const port = await freePort();
-  const emu = startNode([EMULATOR_ENTRY], { name: 'emulator-bench', core: SERVER_CORE, env: { ...process.env, EMULATOR_PORT: String(port) } });
+  const emu = startNode([EMULATOR_ENTRY], {
+    name: 'emulator-bench',
+    core: SERVER_CORE,
+    env: { ...process.env, EMULATOR_PORT: String(port) },
+  });
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/__emulator`, 30_000, emu);
@@ -502,7 +620,11 @@ async function profileColdStart(outDir: string): Promise<ProfileSummary & { read
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const from = Number(process.hrtime.bigint() / 1000n);
-  const child = startNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], { name: 'cold-prof', core: SERVER_CORE, env });
+  const child = startNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], {
+    name: 'cold-prof',
+    core: SERVER_CORE,
+    env,
+  });
   const ready = await waitForHttp(`http://127.0.0.1:${port}/health/ready`, 60_000, child);
   const to = Number(process.hrtime.bigint() / 1000n);
   await child.stop();
@@ -519,7 +641,11 @@ async function profileService(scenario: Scenario, outDir: string): Promise<Profi
   const dir = path.join(outDir, `s${scenario.id}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const child = startNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], { name: 'profiled', core: SERVER_CORE, env });
+  const child = startNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], {
+    name: 'profiled',
+    core: SERVER_CORE,
+    env,
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health/ready`, 60_000, child);
   const next = await scenario.requests('service', 100_000);
@@ -545,17 +671,24 @@ async function profileService(scenario: Scenario, outDir: string): Promise<Profi
 // ---- report ------------------------------------------------------------------------------------------------------------
 function markdown(report: Record<string, unknown>, scenariosOut: ScenarioReport[]): string {
   const lines = [
-    '| scenario | service req/s | baseline req/s | ratio median (min–max) | target | per CPU-second ratio | fixed rate | p50 / p99 service (ms) | p50 / p99 baseline (ms) | DB statements service / baseline | met |',
-    '| --- | --: | --: | --- | --: | --: | --: | --- | --- | --- | --- |',
+    '| scenario | service req/s | baseline req/s | throughput ratio, median (min–max) | target | server CPU per request, service / baseline (µs) | per-CPU-second ratio | fixed rate | p50 / p99 service (ms) | p50 / p99 baseline (ms) | DB statements per request, service / baseline | throughput target met |',
+    '| --- | --: | --: | --- | --: | --: | --: | --: | --- | --- | --- | --- |',
   ];
+  const micros = (runs: RunStats[]) =>
+    Math.round(median(runs.map((r) => (r.perServerCpuSecond > 0 ? 1e6 / r.perServerCpuSecond : NaN))));
   for (const s of scenariosOut) {
     if (!s.available) {
-      lines.push(`| ${s.id}. ${s.title} | – | – | not available (${s.note}) | ≥ ${s.target.throughputRatio}× | – | – | – | – | – | – |`);
+      lines.push(
+        `| ${s.id}. ${s.title} | – | – | not available (${s.note}) | ≥ ${s.target.throughputRatio}× | – | – | – | – | – | – | – |`,
+      );
       continue;
     }
     const fr = s.fixedRate!;
+    const held = fr.service.rps < fr.rate * 0.95 ? ` (service held ${fr.service.rps}/s)` : '';
     lines.push(
-      `| ${s.id}. ${s.title} | ${s.serviceRps} | ${s.baselineRps} | ${s.throughputRatio!.median}× (${s.throughputRatio!.min}–${s.throughputRatio!.max}) | ≥ ${s.target.throughputRatio}× | ${s.cpuEfficiencyRatio!.median}× | ${fr.rate}/s${fr.service.rps < fr.rate * 0.95 ? ` (service held ${fr.service.rps}/s)` : ''} | ${fr.service.p50} / ${fr.service.p99} | ${fr.baseline.p50} / ${fr.baseline.p99} | ${s.dbRoundTrips?.service ?? '–'} / ${s.dbRoundTrips?.baseline ?? '–'} | ${s.met ? 'yes' : 'no'} |`,
+      `| ${s.id}. ${s.title} | ${s.serviceRps} | ${s.baselineRps} | ${s.throughputRatio!.median}× (${s.throughputRatio!.min}–${s.throughputRatio!.max}) | ≥ ${s.target.throughputRatio}× | ` +
+        `${micros(s.rounds!.map((r) => r.service))} / ${micros(s.rounds!.map((r) => r.baseline))} | ${s.cpuEfficiencyRatio!.median}× | ${fr.rate}/s${held} | ` +
+        `${fr.service.p50} / ${fr.service.p99} | ${fr.baseline.p50} / ${fr.baseline.p99} | ${s.dbRoundTrips?.service ?? '–'} / ${s.dbRoundTrips?.baseline ?? '–'} | ${s.met ? 'yes' : 'no'} |`,
     );
   }
   return `${lines.join('\n')}\n\n\`\`\`json\n${JSON.stringify({ machine: report.machine, extras: report.extras }, null, 2)}\n\`\`\`\n`;
@@ -569,24 +702,32 @@ async function main(): Promise<void> {
     memoryGb: round(os.totalmem() / 2 ** 30, 1),
     node: process.version,
     serviceEntry: path.relative(ROOT, SERVICE_ENTRY),
-    pinned: canPin() ? { server: SERVER_CORE, loadGeneratorPostgresEmulator: LOAD_CORE } : 'not pinned (taskset or a second core missing)',
+    pinned: canPin()
+      ? { server: SERVER_CORE, loadGeneratorPostgresEmulator: LOAD_CORE }
+      : 'not pinned (taskset or a second core missing)',
     uptimeBefore: uptime(),
     loadAverageBefore: loadAverage(),
   };
-  log(`Benchmark of the service against its baseline. Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.uptimeBefore}`);
+  log(
+    `Benchmark of the service against its baseline. Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.uptimeBefore}`,
+  );
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'kakao-auth-bench-'));
   let kakaoCallsPerLogin: Record<string, number> = {};
   stack = await startStack(workDir, log, async ({ serviceUrl, emulatorUrl }) => {
     // Which Kakao calls does one hybrid login make? The baseline makes the same ones.
     const [code] = await authorizationCodes(emulatorUrl, 1);
     const before = await emulatorCalls(emulatorUrl);
-    const res = await fetch(`${serviceUrl}/auth/kakao/code`, { method: 'POST', ...json({ code, redirectUri: HYBRID }) });
+    const res = await fetch(`${serviceUrl}/auth/kakao/code`, {
+      method: 'POST',
+      ...json({ code, redirectUri: HYBRID }),
+    });
     const body = await res.text();
     if (res.status !== 200) throw new Error(`a probe login failed: ${res.status} ${body}`);
     kakaoCallsPerLogin = diffCalls(before, await emulatorCalls(emulatorUrl));
     log(`   Kakao calls of one service login: ${JSON.stringify(kakaoCallsPerLogin)}`);
     const terms = Object.keys(kakaoCallsPerLogin).some((k) => k.includes('/v2/user/service_terms'));
-    return terms ? { BASELINE_KAKAO_TERMS: '1' } : ({} as Record<string, string>);
+    const extra: Record<string, string> = terms ? { BASELINE_KAKAO_TERMS: '1' } : {};
+    return extra;
   });
   const extras: Record<string, unknown> = { kakaoCallsPerLogin, seedSeconds: stack.seedSeconds };
   const out: ScenarioReport[] = [];
@@ -597,7 +738,9 @@ async function main(): Promise<void> {
     if (flag('keep')) {
       // For investigation by hand: everything stays up until Ctrl+C.
       writeFileSync(path.join(workDir, 'access-tokens.txt'), accessTokens.join('\n'));
-      log(`\nKept running (Ctrl+C stops): service ${stack.serviceUrl} (pid ${stack.service.pid}), baseline ${stack.baselineUrl} (pid ${stack.baseline.pid}), emulator ${stack.emulatorUrl}, database ${stack.databaseUrl}; access tokens in ${workDir}/access-tokens.txt`);
+      log(
+        `\nKept running (Ctrl+C stops): service ${stack.serviceUrl} (pid ${stack.service.pid}), baseline ${stack.baselineUrl} (pid ${stack.baseline.pid}), emulator ${stack.emulatorUrl}, database ${stack.databaseUrl}; access tokens in ${workDir}/access-tokens.txt`,
+      );
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       return;
     }
@@ -608,7 +751,9 @@ async function main(): Promise<void> {
       const r = await benchScenario(s);
       if (s.id === '4' && r.available) {
         // Every per-login Kakao call gets the delay; the JWKS is cached by both sides and stays fast.
-        const paths = Object.keys(kakaoCallsPerLogin).map((k) => k.split(' ')[1]).filter((p) => !p.includes('jwks'));
+        const paths = Object.keys(kakaoCallsPerLogin)
+          .map((k) => k.split(' ')[1])
+          .filter((p) => !p.includes('jwks'));
         await kakaoLatency(s, r, paths);
       }
       if (s.id === '5' && r.available) {
@@ -617,7 +762,11 @@ async function main(): Promise<void> {
       }
       out.push(r);
     }
-    if (SOAK) soakReport = await soak(all, out.find((x) => x.id === '1'));
+    if (SOAK)
+      soakReport = await soak(
+        all,
+        out.find((x) => x.id === '1'),
+      );
     if (PROFILE) {
       profiles = {};
       const profDir = path.join(workDir, 'profiles');
@@ -641,7 +790,14 @@ async function main(): Promise<void> {
     issue: 9,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    options: { quick: QUICK, rounds: ROUNDS, durationSec: DURATION, latencyDurationSec: LATENCY_DURATION, connections: CONNECTIONS, only: ONLY ?? null },
+    options: {
+      quick: QUICK,
+      rounds: ROUNDS,
+      durationSec: DURATION,
+      latencyDurationSec: LATENCY_DURATION,
+      connections: CONNECTIONS,
+      only: ONLY ?? null,
+    },
     machine: { ...machine, uptimeAfter: uptime(), loadAverageAfter: loadAverage() },
     scenarios: out,
     soak: soakReport ?? null,
@@ -655,7 +811,9 @@ async function main(): Promise<void> {
   copyFileSync(file, path.join(RESULTS, `${stamp}${QUICK ? '-quick' : ''}.json`));
   writeFileSync(path.join(RESULTS, 'latest.md'), markdown(report, out));
   log(`\n${markdown(report, out)}`);
-  log(`Report: ${path.relative(ROOT, file)} (and ${stamp}.json); took ${round((Date.now() - startedAt.getTime()) / 60000, 1)} min`);
+  log(
+    `Report: ${path.relative(ROOT, file)} (and ${stamp}.json); took ${round((Date.now() - startedAt.getTime()) / 60000, 1)} min`,
+  );
 }
 
 main().catch(async (err: unknown) => {

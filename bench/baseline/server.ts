@@ -107,8 +107,12 @@ function verifyAccessToken(token: string): Claims {
   if (!key) throw new HttpError(401, 'UNAUTHENTICATED');
   let c: Record<string, unknown>;
   try {
-    c = jwt.verify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, clockTolerance: 60 }) as
-      | Record<string, unknown>;
+    c = jwt.verify(token, key, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clockTolerance: 60,
+    }) as Record<string, unknown>;
   } catch (err) {
     if (err instanceof jwt.TokenExpiredError) throw new HttpError(401, 'TOKEN_EXPIRED');
     throw new HttpError(401, 'UNAUTHENTICATED');
@@ -323,7 +327,12 @@ async function kakaoKeys() {
 }
 
 async function exchangeCode(code: string, redirectUri: string): Promise<KakaoTokenResponse> {
-  const params = new URLSearchParams({ grant_type: 'authorization_code', client_id: REST_KEY, redirect_uri: redirectUri, code });
+  const params = new URLSearchParams({
+    grant_type: 'authorization_code',
+    client_id: REST_KEY,
+    redirect_uri: redirectUri,
+    code,
+  });
   if (CLIENT_SECRET) params.set('client_secret', CLIENT_SECRET);
   const { status, body } = await kakaoCall(`${KAKAO_AUTH}/oauth/token`, {
     method: 'POST',
@@ -383,7 +392,9 @@ app.setErrorHandler((err, request, reply) => {
   if (err instanceof HttpError) return reply.status(err.status).send({ statusCode: err.status, code: err.code });
   const status = (err as { statusCode?: number }).statusCode ?? 500;
   if (status >= 500) process.stderr.write(`baseline: ${err instanceof Error ? err.stack : String(err)}\n`);
-  return reply.status(status).send({ statusCode: status, code: status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_FAILED' });
+  return reply
+    .status(status)
+    .send({ statusCode: status, code: status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_FAILED' });
 });
 
 app.get('/health/ready', async () => {
@@ -405,7 +416,8 @@ app.get('/members/me', async (request) => {
 app.post('/auth/introspect', async (request, reply: FastifyReply) => {
   checkServiceClient(request);
   const token = (request.body as { token?: unknown } | undefined)?.token;
-  if (typeof token !== 'string' || token.length === 0 || token.length > 4096) throw new HttpError(400, 'VALIDATION_FAILED');
+  if (typeof token !== 'string' || token.length === 0 || token.length > 4096)
+    throw new HttpError(400, 'VALIDATION_FAILED');
   let claims: Claims;
   try {
     claims = verifyAccessToken(token);
@@ -426,11 +438,10 @@ app.post('/auth/refresh', async (request, reply) => {
   if (typeof refreshToken !== 'string') throw new HttpError(400, 'VALIDATION_FAILED');
   if (!REFRESH_PATTERN.test(refreshToken)) throw new HttpError(401, 'REFRESH_TOKEN_INVALID');
   const successor = randomBytes(32).toString('base64url');
-  const { rows } = await pool.query<{ session_id: string; member_id: string; amr: string; auth_time: Date }>(SQL.rotate, [
-    hashToken(refreshToken),
-    hashToken(successor),
-    REFRESH_IDLE_TTL,
-  ]);
+  const { rows } = await pool.query<{ session_id: string; member_id: string; amr: string; auth_time: Date }>(
+    SQL.rotate,
+    [hashToken(refreshToken), hashToken(successor), REFRESH_IDLE_TTL],
+  );
   const row = rows[0];
   if (!row) throw new HttpError(401, 'REFRESH_TOKEN_INVALID');
   return reply.status(200).send({
@@ -444,7 +455,8 @@ app.post('/auth/refresh', async (request, reply) => {
 // Scenario 4: POST /auth/kakao/code (hybrid flow), the path of an already linked Kakao account (LOGGED_IN)
 app.post('/auth/kakao/code', async (request, reply) => {
   const body = request.body as { code?: unknown; redirectUri?: unknown; nonce?: unknown } | undefined;
-  if (typeof body?.code !== 'string' || typeof body.redirectUri !== 'string') throw new HttpError(400, 'VALIDATION_FAILED');
+  if (typeof body?.code !== 'string' || typeof body.redirectUri !== 'string')
+    throw new HttpError(400, 'VALIDATION_FAILED');
   if (!ALLOWED_CODE_REDIRECTS.includes(body.redirectUri)) throw new HttpError(400, 'REDIRECT_URI_NOT_ALLOWED');
   const requestId = randomUUID();
   const tokens = await exchangeCode(body.code, body.redirectUri);
@@ -516,7 +528,10 @@ app.listen({ port, host: env.HOST ?? '127.0.0.1' }).then(
   },
 );
 const stop = () => {
-  void app.close().then(() => pool.end()).finally(() => process.exit(0));
+  void app
+    .close()
+    .then(() => pool.end())
+    .finally(() => process.exit(0));
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

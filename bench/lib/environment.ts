@@ -16,7 +16,9 @@ export const DIST = path.resolve(__dirname, '..', '..');
  * BENCH_SERVICE_ENTRY (a candidate fix compiled elsewhere, measured against the same baseline).
  */
 const serviceArg = process.argv.find((a) => a.startsWith('--service='))?.slice('--service='.length);
-export const SERVICE_ENTRY = path.resolve(serviceArg ?? process.env.BENCH_SERVICE_ENTRY ?? path.join(DIST, 'src', 'main.js'));
+export const SERVICE_ENTRY = path.resolve(
+  serviceArg ?? process.env.BENCH_SERVICE_ENTRY ?? path.join(DIST, 'src', 'main.js'),
+);
 export const BASELINE_ENTRY = path.join(DIST, 'bench', 'baseline', 'server.js');
 export const EMULATOR_ENTRY = path.join(DIST, 'emulator', 'main.js');
 

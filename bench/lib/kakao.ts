@@ -11,7 +11,11 @@ function get(url: URL): Promise<{ status: number; location?: string; text: strin
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, location: res.headers.location, text: Buffer.concat(chunks).toString() }),
+        resolve({
+          status: res.statusCode ?? 0,
+          location: res.headers.location,
+          text: Buffer.concat(chunks).toString(),
+        }),
       );
       res.on('error', reject);
     });

@@ -52,7 +52,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     overallRate: options.rate,
     timeout: 10,
     requests: Array.isArray(options.next)
-      ? options.next.map((spec) => ({ method: spec.method, path: spec.path, headers: spec.headers ?? {}, body: spec.body }))
+      ? options.next.map((spec) => ({
+          method: spec.method,
+          path: spec.path,
+          headers: spec.headers ?? {},
+          body: spec.body,
+        }))
       : [
           {
             setupRequest: (request: Record<string, unknown>) => {
@@ -75,7 +80,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const ok = result['2xx'];
   const seconds = result.duration;
   const codes: Record<string, number> = {};
-  for (const [code, v] of Object.entries((result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {})) {
+  for (const [code, v] of Object.entries(
+    (result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {},
+  )) {
     codes[code] = v.count;
   }
   const out: LoadResult = {

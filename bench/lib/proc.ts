@@ -38,8 +38,8 @@ export function startNode(
       if (options.echo) process.stderr.write(`[${options.name}] ${line}\n`);
     }
   };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return {
     proc,
@@ -142,7 +142,9 @@ export async function waitForHttp(url: string, timeoutMs: number, child?: Child)
       // not yet
     }
     if (performance.now() - started > timeoutMs) {
-      throw new Error(`${url} did not answer 200 within ${timeoutMs} ms${child ? `:\n${child.output.slice(-30).join('\n')}` : ''}`);
+      throw new Error(
+        `${url} did not answer 200 within ${timeoutMs} ms${child ? `:\n${child.output.slice(-30).join('\n')}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -47,21 +47,54 @@ export function packageOf(url: string): string {
 }
 
 const INCLUSIVE: Array<{ name: string; test: (n: CpuProfileNode['callFrame']) => boolean }> = [
-  { name: 'AccessTokenGuard.canActivate (src/tokens/access-token.guard)', test: (f) => f.url.includes('tokens/access-token.guard') && f.functionName === 'canActivate' },
-  { name: 'AccessTokenService.verify (src/tokens/access-token.service)', test: (f) => f.url.includes('tokens/access-token.service') && f.functionName === 'verify' },
-  { name: 'AccessTokenService.issue (src/tokens/access-token.service)', test: (f) => f.url.includes('tokens/access-token.service') && f.functionName === 'issue' },
-  { name: 'jsonwebtoken verify', test: (f) => f.url.includes('jsonwebtoken/verify.js') && f.functionName === 'module.exports' },
-  { name: 'jsonwebtoken sign', test: (f) => f.url.includes('jsonwebtoken/sign.js') && f.functionName === 'module.exports' },
-  { name: 'crypto createPublicKey/createPrivateKey (a string secret tried as a PEM key)', test: (f) => f.functionName === 'createPublicKey' || f.functionName === 'createPrivateKey' },
+  {
+    name: 'AccessTokenGuard.canActivate (src/tokens/access-token.guard)',
+    test: (f) => f.url.includes('tokens/access-token.guard') && f.functionName === 'canActivate',
+  },
+  {
+    name: 'AccessTokenService.verify (src/tokens/access-token.service)',
+    test: (f) => f.url.includes('tokens/access-token.service') && f.functionName === 'verify',
+  },
+  {
+    name: 'AccessTokenService.issue (src/tokens/access-token.service)',
+    test: (f) => f.url.includes('tokens/access-token.service') && f.functionName === 'issue',
+  },
+  {
+    name: 'jsonwebtoken verify',
+    test: (f) => f.url.includes('jsonwebtoken/verify.js') && f.functionName === 'module.exports',
+  },
+  {
+    name: 'jsonwebtoken sign',
+    test: (f) => f.url.includes('jsonwebtoken/sign.js') && f.functionName === 'module.exports',
+  },
+  {
+    name: 'crypto createPublicKey/createPrivateKey (a string secret tried as a PEM key)',
+    test: (f) => f.functionName === 'createPublicKey' || f.functionName === 'createPrivateKey',
+  },
   { name: 'crypto createSecretKey', test: (f) => f.functionName === 'createSecretKey' },
-  { name: 'MembersRepository.findById', test: (f) => f.url.includes('members/members.repository') && f.functionName === 'findById' },
+  {
+    name: 'MembersRepository.findById',
+    test: (f) => f.url.includes('members/members.repository') && f.functionName === 'findById',
+  },
   { name: 'SessionsRepository (isActive/rotate/…)', test: (f) => f.url.includes('tokens/sessions.repository') },
-  { name: 'TypeORM DataSource/EntityManager/QueryRunner.query', test: (f) => f.url.includes('typeorm') && f.functionName === 'query' },
+  {
+    name: 'TypeORM DataSource/EntityManager/QueryRunner.query',
+    test: (f) => f.url.includes('typeorm') && f.functionName === 'query',
+  },
   { name: 'pg-protocol (parse/serialize)', test: (f) => /pg-protocol/.test(f.url) },
-  { name: 'ValidationPipe.transform (class-validator + class-transformer)', test: (f) => f.url.includes('validation.pipe') && f.functionName === 'transform' },
-  { name: 'ThrottlerGuard.canActivate', test: (f) => f.url.includes('@nestjs/throttler') && f.functionName === 'canActivate' },
+  {
+    name: 'ValidationPipe.transform (class-validator + class-transformer)',
+    test: (f) => f.url.includes('validation.pipe') && f.functionName === 'transform',
+  },
+  {
+    name: 'ThrottlerGuard.canActivate',
+    test: (f) => f.url.includes('@nestjs/throttler') && f.functionName === 'canActivate',
+  },
   { name: 'request logging hook (src/logging)', test: (f) => f.url.includes('dist/src/logging/') },
-  { name: 'metrics hook (src/metrics observeRequest)', test: (f) => f.url.includes('metrics/metrics.service') && f.functionName === 'observeRequest' },
+  {
+    name: 'metrics hook (src/metrics observeRequest)',
+    test: (f) => f.url.includes('metrics/metrics.service') && f.functionName === 'observeRequest',
+  },
   { name: 'helmet', test: (f) => f.url.includes('helmet') },
   { name: 'toMemberDto (src/members/dto)', test: (f) => f.url.includes('members/dto/member.dto') },
   { name: 'fastify reply serialisation', test: (f) => f.url.includes('fastify/lib/reply') },
