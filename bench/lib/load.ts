@@ -22,6 +22,8 @@ export interface LoadOptions {
   next: (() => RequestSpec) | RequestSpec[];
   /** Keep every latency (ms, float) for exact percentiles. */
   keepLatencies?: boolean;
+  /** Latencies of requests sent in the first `settleMs` of the run are not kept (default 500). */
+  settleMs?: number;
 }
 
 export interface LoadResult {
@@ -72,8 +74,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         ],
   } as unknown as autocannon.Options) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
   if (options.keepLatencies) {
+    // Requests sent while the connections are still being opened are left out: on this machine a burst of
+    // new connections sometimes loses a SYN, and the 1 s retransmission would be measured as the server's.
+    const started = performance.now();
+    const settle = options.settleMs ?? 500;
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.push(ms);
+      if (statusCode >= 200 && statusCode < 300 && performance.now() - ms - started >= settle) latencies.push(ms);
     });
   }
   const result = await instance;

@@ -31,6 +31,8 @@ export interface ProfileSummary {
   byPackage: Array<{ name: string; selfPct: number }>;
   /** Inclusive share of frames whose function or file matches well-known hot spots. */
   inclusive: Array<{ name: string; pct: number }>;
+  /** Share of samples with at least one frame of the package on the stack (callbacks nest, so they overlap). */
+  inclusiveByPackage: Array<{ name: string; pct: number }>;
 }
 
 export function packageOf(url: string): string {
@@ -124,6 +126,7 @@ export function analyseProfile(dir: string, window?: { from: number; to: number 
   const fnSelf = new Map<string, { name: string; location: string; t: number }>();
   const pkgSelf = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  const pkgInclusive = new Map<string, number>();
   for (const [id, t] of self) {
     const n = byId.get(id)!;
     const f = n.callFrame;
@@ -139,8 +142,16 @@ export function analyseProfile(dir: string, window?: { from: number; to: number 
     pkgSelf.set(pkg, (pkgSelf.get(pkg) ?? 0) + t);
     // Inclusive: count each matching rule once per stack.
     const seen = new Set<string>();
+    const seenPkg = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const frame = byId.get(cur)!.callFrame;
+      if (frame.url && !frame.url.startsWith('node:')) {
+        const pkg = packageOf(frame.url);
+        if (!seenPkg.has(pkg)) {
+          seenPkg.add(pkg);
+          pkgInclusive.set(pkg, (pkgInclusive.get(pkg) ?? 0) + t);
+        }
+      }
       for (const rule of INCLUSIVE) {
         if (!seen.has(rule.name) && rule.test(frame)) {
           seen.add(rule.name);
@@ -166,6 +177,10 @@ export function analyseProfile(dir: string, window?: { from: number; to: number 
       .slice(0, 30)
       .map(([name, t]) => ({ name, selfPct: pct(t) })),
     inclusive: [...inclusive.entries()].sort((a, b) => b[1] - a[1]).map(([name, t]) => ({ name, pct: pct(t) })),
+    inclusiveByPackage: [...pkgInclusive.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 25)
+      .map(([name, t]) => ({ name, pct: pct(t) })),
   };
 }
 
