@@ -1,0 +1,138 @@
+import autocannon from 'autocannon';
+import { percentile, round } from './stats';
+
+/** One request as autocannon builds it; `next()` may vary it per request (tokens, codes). */
+export interface RequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  url: string;
+  connections: number;
+  durationSec: number;
+  /** Requests per second over all connections (a fixed arrival rate); unlimited when absent. */
+  rate?: number;
+  /**
+   * The requests: a function builds each one (unique tokens, codes), or a fixed list that autocannon
+   * encodes once and cycles through (cheaper for the load generator, which shares a core with PostgreSQL).
+   */
+  next: (() => RequestSpec) | RequestSpec[];
+  /** Keep every latency (ms, float) for exact percentiles. */
+  keepLatencies?: boolean;
+  /** Latencies of requests sent in the first `settleMs` of the run are not kept (default 500). */
+  settleMs?: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  /** Successful (2xx) answers per second. */
+  rps: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  seconds: number;
+  statusCodes: Record<string, number>;
+  /** Float milliseconds of 2xx answers (only with keepLatencies). */
+  /** Every 2xx latency (ms), only with keepLatencies; left out of the JSON report. */
+  latencies?: number[];
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  p999?: number;
+  max?: number;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const instance = autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.durationSec,
+    overallRate: options.rate,
+    timeout: 10,
+    requests: Array.isArray(options.next)
+      ? options.next.map((spec) => ({
+          method: spec.method,
+          path: spec.path,
+          headers: spec.headers ?? {},
+          body: spec.body,
+        }))
+      : [
+          {
+            setupRequest: (request: Record<string, unknown>) => {
+              const spec = (options.next as () => RequestSpec)();
+              request.method = spec.method;
+              request.path = spec.path;
+              request.headers = { ...(spec.headers ?? {}) };
+              request.body = spec.body;
+              return request;
+            },
+          },
+        ],
+  } as unknown as autocannon.Options) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
+  if (options.keepLatencies) {
+    // Requests sent while the connections are still being opened are left out: on this machine a burst of
+    // new connections sometimes loses a SYN, and the 1 s retransmission would be measured as the server's.
+    const started = performance.now();
+    const settle = options.settleMs ?? 500;
+    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
+      if (statusCode >= 200 && statusCode < 300 && performance.now() - ms - started >= settle) latencies.push(ms);
+    });
+  }
+  const result = await instance;
+  const ok = result['2xx'];
+  const seconds = result.duration;
+  const codes: Record<string, number> = {};
+  for (const [code, v] of Object.entries(
+    (result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {},
+  )) {
+    codes[code] = v.count;
+  }
+  const out: LoadResult = {
+    requests: result.requests.total,
+    rps: round(ok / seconds, 1),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    seconds: round(seconds, 2),
+    statusCodes: codes,
+  };
+  if (options.keepLatencies && latencies.length > 0) {
+    Object.defineProperty(out, 'latencies', { value: latencies, enumerable: false });
+    out.p50 = round(percentile(latencies, 50), 3);
+    out.p90 = round(percentile(latencies, 90), 3);
+    out.p99 = round(percentile(latencies, 99), 3);
+    out.p999 = round(percentile(latencies, 99.9), 3);
+    out.max = round(Math.max(...latencies), 3);
+  }
+  return out;
+}
+
+/** Several runs of one target as one: counts added, percentiles over every latency. */
+export function mergeRuns(runs: LoadResult[]): LoadResult {
+  const latencies = runs.flatMap((r) => r.latencies ?? []);
+  const seconds = runs.reduce((a, r) => a + r.seconds, 0);
+  const ok = runs.reduce((a, r) => a + r.rps * r.seconds, 0);
+  const codes: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.statusCodes)) codes[k] = (codes[k] ?? 0) + v;
+  const out: LoadResult = {
+    requests: runs.reduce((a, r) => a + r.requests, 0),
+    rps: round(ok / seconds, 1),
+    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    timeouts: runs.reduce((a, r) => a + r.timeouts, 0),
+    seconds: round(seconds, 2),
+    statusCodes: codes,
+  };
+  if (latencies.length > 0) {
+    out.p50 = round(percentile(latencies, 50), 3);
+    out.p90 = round(percentile(latencies, 90), 3);
+    out.p99 = round(percentile(latencies, 99), 3);
+    out.p999 = round(percentile(latencies, 99.9), 3);
+    out.max = round(Math.max(...latencies), 3);
+  }
+  return out;
+}

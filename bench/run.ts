@@ -1,0 +1,829 @@
+/**
+ * `npm run bench`: the service side by side with a bare Fastify + pg baseline doing the same work (issue 9).
+ * See bench/README.md for what is measured and how to read the report.
+ *
+ *   npm run bench                     scenarios 1–5, emulator throughput, cold start (under 10 minutes)
+ *   npm run bench -- --soak           plus the 10-minute mixed soak (scenario 6)
+ *   npm run bench -- --profile        plus CPU profiles of the service under scenarios 1 and 3
+ *   npm run bench -- --quick          short rounds, for checking the runner itself (figures not meaningful)
+ *   npm run bench -- --only=1,3       only these scenarios (plus the emulator and cold start unless --only)
+ *   npm run bench -- --rounds=7 --duration=6
+ *   npm run bench -- --service=/path/to/dist/src/main.js   measure another build (a candidate fix)
+ *   npm run bench -- --keep           start everything, print the URLs, and wait for Ctrl+C (investigation)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchmarkTokenEndpoint } from '../emulator/bench';
+import { freePort } from '../scripts/lib/embedded-postgres';
+import {
+  APP_ID,
+  EMULATOR_ENTRY,
+  HYBRID_REDIRECT as HYBRID,
+  SERVICE_CLIENT,
+  SERVICE_ENTRY,
+  serviceEnvironment,
+  Stack,
+  startStack,
+  withClient,
+} from './lib/environment';
+import {
+  accessToken,
+  kakaoId,
+  memberId,
+  REFRESH_TOKENS,
+  refreshTokenPlain,
+  refreshTokenUsable,
+  sessionId,
+  TOKEN_MEMBERS,
+  WEBHOOK_MEMBERS,
+} from './lib/fixtures';
+import { authorizationCodes, clearFaults, diffCalls, emulatorCalls, injectDelay } from './lib/kakao';
+import { LoadResult, mergeRuns, RequestSpec, runLoad } from './lib/load';
+import {
+  canPin,
+  coreTimes,
+  coreUtilisation,
+  cpuSeconds,
+  LOAD_CORE,
+  loadAverage,
+  rssBytes,
+  SERVER_CORE,
+  startNode,
+  treeCpuSeconds,
+  uptime,
+  waitForHttp,
+} from './lib/proc';
+import { analyseProfile, ProfileSummary } from './lib/profile';
+import { median, round } from './lib/stats';
+
+// ---- options -------------------------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const QUICK = flag('quick');
+const SOAK = flag('soak');
+const PROFILE = flag('profile');
+const ONLY = option('only')?.split(',');
+const ROUNDS = Number(option('rounds') ?? (QUICK ? 2 : 8));
+const DURATION = Number(option('duration') ?? (QUICK ? 2 : 3));
+const WARMUP = QUICK ? 1 : 2;
+/** Fixed-rate latency: per side, in alternating slices so both see the same background load. */
+const LATENCY_DURATION = QUICK ? 2 : 6;
+const LATENCY_SLICE = QUICK ? 1 : 2;
+const STORM_SECONDS = QUICK ? 5 : 30;
+const ALONE_SECONDS = QUICK ? 5 : 10;
+const SOAK_MINUTES = Number(option('soak-minutes') ?? 10);
+const CONNECTIONS = 50;
+const ROOT = path.resolve(__dirname, '..', '..');
+const RESULTS = path.join(ROOT, 'bench', 'results');
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+// ---- pinning: this process (the load generator), PostgreSQL and the emulator run on LOAD_CORE --------------
+if (canPin() && process.env.BENCH_PINNED !== '1') {
+  const r = spawnSync(
+    'taskset',
+    ['-c', String(LOAD_CORE), process.execPath, ...process.execArgv, __filename, ...argv],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_PINNED: '1' },
+    },
+  );
+  process.exit(r.status ?? 1);
+}
+
+// ---- the scenarios -------------------------------------------------------------------------------------------
+type Target = 'service' | 'baseline';
+
+interface Scenario {
+  id: string;
+  title: string;
+  /** Throughput ratio the service must reach. */
+  target: number;
+  connections: number;
+  /** A request generator for one run against `target`. */
+  requests(target: Target, expected: number): Promise<(() => RequestSpec) | RequestSpec[]>;
+  /** A request used to tell whether the endpoint exists (404: not available). */
+  probe(): Promise<RequestSpec>;
+}
+
+interface RunStats extends LoadResult {
+  /** Server process CPU seconds per second of the run (1.0 = one core saturated). */
+  serverCpu: number;
+  /** Successful requests per server CPU second: cost per request, independent of what else ran. */
+  perServerCpuSecond: number;
+  pgCpu: number;
+  coreUtil: number[];
+}
+
+interface ScenarioReport {
+  id: string;
+  title: string;
+  available: boolean;
+  note?: string;
+  target: { throughputRatio: number; p99Ratio?: number };
+  rounds?: Array<{ service: RunStats; baseline: RunStats; ratio: number; cpuRatio: number }>;
+  throughputRatio?: { median: number; min: number; max: number };
+  cpuEfficiencyRatio?: { median: number; min: number; max: number };
+  serviceRps?: number;
+  baselineRps?: number;
+  fixedRate?: { rate: number; service: LoadResult; baseline: LoadResult; p99Ratio: number };
+  dbRoundTrips?: { service: number; baseline: number; serviceStatements?: Record<string, number> };
+  met?: boolean;
+  extra?: Record<string, unknown>;
+}
+
+let stack: Stack;
+
+function pgCpu(): number {
+  const pid = stack.pgPid();
+  return pid ? treeCpuSeconds(pid) : 0;
+}
+
+async function measured(target: Target, run: () => Promise<LoadResult>): Promise<RunStats> {
+  const pid = target === 'service' ? stack.service.pid : stack.baseline.pid;
+  const cpu0 = cpuSeconds(pid);
+  const pg0 = pgCpu();
+  const cores0 = coreTimes();
+  const result = await run();
+  const cpu = cpuSeconds(pid) - cpu0;
+  const util = coreUtilisation(cores0, coreTimes());
+  const ok = result.rps * result.seconds;
+  const stats: RunStats = {
+    ...result,
+    serverCpu: round(cpu / result.seconds, 3),
+    perServerCpuSecond: cpu > 0 ? Math.round(ok / cpu) : 0,
+    pgCpu: round((pgCpu() - pg0) / result.seconds, 3),
+    coreUtil: util,
+  };
+  // The raw latencies travel along (not enumerable: they stay out of the JSON report).
+  if (result.latencies) Object.defineProperty(stats, 'latencies', { value: result.latencies, enumerable: false });
+  return stats;
+}
+
+const urlOf = (t: Target) => (t === 'service' ? stack.serviceUrl : stack.baselineUrl);
+
+async function load(scenario: Scenario, target: Target, durationSec: number, rate?: number, latencies = false) {
+  const expected = Math.ceil((rate ?? lastRps[`${scenario.id}:${target}`] ?? 3000) * durationSec * 1.5) + 200;
+  const next = await scenario.requests(target, expected);
+  return measured(target, () =>
+    runLoad({
+      url: urlOf(target),
+      // At a fixed rate each connection sends rate/connections per second, far below what one connection can.
+      connections: scenario.connections,
+      durationSec,
+      rate,
+      next,
+      keepLatencies: latencies,
+    }),
+  ).then((r) => {
+    if (!rate) lastRps[`${scenario.id}:${target}`] = r.rps;
+    return r;
+  });
+}
+const lastRps: Record<string, number> = {};
+
+/** Service and baseline at the same fixed rate, in alternating slices (S B S B …), each side's slices merged. */
+async function latencyAtRate(scenario: Scenario, rate: number, perSide = LATENCY_DURATION) {
+  const runs: Record<Target, RunStats[]> = { service: [], baseline: [] };
+  for (let done = 0; done < perSide; done += LATENCY_SLICE) {
+    for (const t of ['service', 'baseline'] as const) runs[t].push(await load(scenario, t, LATENCY_SLICE, rate, true));
+  }
+  const merged = (t: Target) => {
+    const m = mergeRuns(runs[t]);
+    return { ...m, serverCpu: round(median(runs[t].map((r) => r.serverCpu)), 3), coreUtil: runs[t][0].coreUtil };
+  };
+  return { service: merged('service'), baseline: merged('baseline') };
+}
+
+async function send(target: Target, spec: RequestSpec): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${urlOf(target)}${spec.path}`, {
+    method: spec.method,
+    headers: spec.headers,
+    body: spec.body,
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+/**
+ * Waits until no other session of the database runs a statement for half a second: requests a load run left
+ * queued in a server finish before statements are counted.
+ */
+async function quiet(): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let calm = 0;
+  while (calm < 5 && Date.now() < deadline) {
+    const { rows } = await withClient(stack.databaseUrl, (c) =>
+      c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid() AND query NOT ILIKE '%pgboss%'`,
+      ),
+    );
+    calm = Number(rows[0].n) === 0 ? calm + 1 : 0;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Statements (database round trips) per request, from pg_stat_statements, over `n` sequential requests. */
+async function roundTrips(scenario: Scenario, target: Target, n: number) {
+  const next = await scenario.requests(target, n);
+  await quiet();
+  await withClient(stack.databaseUrl, (c) => c.query('SELECT pg_stat_statements_reset()'));
+  let failures = 0;
+  for (let i = 0; i < n; i++) {
+    const spec = Array.isArray(next) ? next[i % next.length] : next();
+    if ((await send(target, spec)).status >= 300) failures++;
+  }
+  const rows = await withClient(stack.databaseUrl, (c) =>
+    c.query<{ query: string; calls: string }>(
+      `SELECT query, calls FROM pg_stat_statements
+       WHERE query NOT ILIKE '%pgboss%' AND query NOT ILIKE '%pg_stat_statements%' ORDER BY calls DESC`,
+    ),
+  );
+  const statements: Record<string, number> = {};
+  let total = 0;
+  for (const r of rows.rows) {
+    total += Number(r.calls);
+    statements[r.query.replace(/\s+/g, ' ').slice(0, 90)] = round(Number(r.calls) / n, 2);
+  }
+  return { perRequest: round(total / n, 2), statements, failures };
+}
+
+const ratioStats = (values: number[]) => ({
+  median: round(median(values), 3),
+  min: round(Math.min(...values), 3),
+  max: round(Math.max(...values), 3),
+});
+
+async function benchScenario(scenario: Scenario, options: { roundTrips?: boolean } = {}): Promise<ScenarioReport> {
+  log(`\n== Scenario ${scenario.id}: ${scenario.title}`);
+  const report: ScenarioReport = {
+    id: scenario.id,
+    title: scenario.title,
+    available: true,
+    target: { throughputRatio: scenario.target },
+  };
+  const probe = await send('service', await scenario.probe());
+  if (probe.status === 404) {
+    log(`   not available: the service answers 404 (${probe.text.slice(0, 120)})`);
+    return { ...report, available: false, note: `the service answers 404 on this endpoint` };
+  }
+  if (probe.status >= 300)
+    throw new Error(`scenario ${scenario.id}: the service answered ${probe.status}: ${probe.text}`);
+  const baseProbe = await send('baseline', await scenario.probe());
+  if (baseProbe.status >= 300)
+    throw new Error(`scenario ${scenario.id}: baseline answered ${baseProbe.status}: ${baseProbe.text}`);
+
+  for (const t of ['service', 'baseline'] as const) await load(scenario, t, WARMUP);
+  const rounds: NonNullable<ScenarioReport['rounds']> = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const service = await load(scenario, 'service', DURATION);
+    const baseline = await load(scenario, 'baseline', DURATION);
+    const ratio = round(service.rps / baseline.rps, 3);
+    const cpuRatio = round(service.perServerCpuSecond / baseline.perServerCpuSecond, 3);
+    rounds.push({ service, baseline, ratio, cpuRatio });
+    log(
+      `   round ${i + 1}: service ${service.rps}/s (cpu ${service.serverCpu}, ${service.non2xx + service.errors} bad), ` +
+        `baseline ${baseline.rps}/s (cpu ${baseline.serverCpu}) → ${ratio}× (per CPU second ${cpuRatio}×); cores ${service.coreUtil.join('/')} | ${baseline.coreUtil.join('/')}`,
+    );
+  }
+  report.rounds = rounds;
+  report.throughputRatio = ratioStats(rounds.map((r) => r.ratio));
+  report.cpuEfficiencyRatio = ratioStats(rounds.map((r) => r.cpuRatio));
+  report.serviceRps = round(median(rounds.map((r) => r.service.rps)), 1);
+  report.baselineRps = round(median(rounds.map((r) => r.baseline.rps)), 1);
+
+  if (options.roundTrips !== false) {
+    const s = await roundTrips(scenario, 'service', 50);
+    const b = await roundTrips(scenario, 'baseline', 50);
+    report.dbRoundTrips = { service: s.perRequest, baseline: b.perRequest, serviceStatements: s.statements };
+    log(`   database statements per request: service ${s.perRequest}, baseline ${b.perRequest}`);
+  }
+  const rate = Math.max(10, Math.round(report.baselineRps * 0.65));
+  const { service: svc, baseline: base } = await latencyAtRate(scenario, rate);
+  report.fixedRate = { rate, service: svc, baseline: base, p99Ratio: round((svc.p99 ?? 0) / (base.p99 ?? 1), 2) };
+  log(
+    `   at ${rate}/s: service p50 ${svc.p50} ms p99 ${svc.p99} ms (${svc.rps}/s), baseline p50 ${base.p50} ms p99 ${base.p99} ms (${base.rps}/s)`,
+  );
+  report.met = report.throughputRatio.median >= scenario.target;
+  return report;
+}
+
+// ---- request generators ----------------------------------------------------------------------------------------
+const json = (body: unknown, headers: Record<string, string> = {}) => ({
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+let accessTokens: string[] = [];
+function mintAccessTokens(): void {
+  const env = stack.serviceEnv;
+  accessTokens = Array.from({ length: TOKEN_MEMBERS }, (_, i) =>
+    accessToken(env.JWT_SECRET!, {
+      memberId: memberId(i),
+      sessionId: sessionId(i),
+      issuer: env.JWT_ISSUER!,
+      audience: 'kakao-auth',
+      ttl: 3600,
+    }),
+  );
+}
+
+let refreshCursor = 0;
+function nextRefreshToken(): string {
+  for (;;) {
+    const j = refreshCursor++;
+    if (j >= REFRESH_TOKENS) throw new Error('the seeded refresh tokens are used up');
+    if (refreshTokenUsable(j)) return refreshTokenPlain(j);
+  }
+}
+
+let webhookCursor = 0;
+const webhookBody = () =>
+  new URLSearchParams({
+    app_id: APP_ID,
+    user_id: kakaoId(WEBHOOK_MEMBERS.from + (webhookCursor++ % WEBHOOK_MEMBERS.count)),
+    referrer_type: 'UNLINK_FROM_APPS',
+  }).toString();
+
+function scenarios(): Scenario[] {
+  const basic = `Basic ${Buffer.from(`${SERVICE_CLIENT.name}:${SERVICE_CLIENT.secret}`).toString('base64')}`;
+  const me = (): RequestSpec => ({
+    method: 'GET',
+    path: '/members/me',
+    headers: { authorization: `Bearer ${accessTokens[Math.floor(Math.random() * accessTokens.length)]}` },
+  });
+  const introspect = (): RequestSpec => ({
+    method: 'POST',
+    path: '/auth/introspect',
+    ...json({ token: accessTokens[Math.floor(Math.random() * accessTokens.length)] }, { authorization: basic }),
+  });
+  const refresh = (): RequestSpec => ({
+    method: 'POST',
+    path: '/auth/refresh',
+    ...json({ refreshToken: nextRefreshToken() }),
+  });
+  const webhook = (): RequestSpec => ({
+    method: 'POST',
+    path: '/webhooks/kakao/unlink',
+    headers: {
+      authorization: `KakaoAK ${stack.secrets.adminKey}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: webhookBody(),
+  });
+  // 100 different members' tokens, encoded once per connection by autocannon (more would stall it at each start).
+  const fixed = (make: () => RequestSpec) => Array.from({ length: 100 }, make);
+  const login = async (count: number) => {
+    const codes = await authorizationCodes(stack.emulatorUrl, count);
+    let i = 0;
+    return (): RequestSpec => ({
+      method: 'POST',
+      path: '/auth/kakao/code',
+      ...json({ code: codes[i++] ?? 'used-up', redirectUri: HYBRID }),
+    });
+  };
+  return [
+    {
+      id: '1',
+      title: 'GET /members/me (access token, the hot path)',
+      target: 0.8,
+      connections: CONNECTIONS,
+      requests: async () => fixed(me),
+      probe: async () => me(),
+    },
+    {
+      id: '2',
+      title: 'POST /auth/introspect',
+      target: 0.85,
+      connections: CONNECTIONS,
+      requests: async () => fixed(introspect),
+      probe: async () => introspect(),
+    },
+    {
+      id: '3',
+      title: 'POST /auth/refresh (rotation)',
+      target: 0.7,
+      connections: CONNECTIONS,
+      requests: async () => refresh,
+      probe: async () => refresh(),
+    },
+    {
+      id: '4',
+      title: 'Kakao login, hybrid flow (POST /auth/kakao/code) against the emulator',
+      target: 0.75,
+      connections: 32,
+      requests: async (_t, expected) => login(Math.min(expected, 60_000)),
+      probe: async () => (await login(1))(),
+    },
+    {
+      id: '5',
+      title: 'POST /webhooks/kakao/unlink',
+      target: 0.75,
+      connections: CONNECTIONS,
+      requests: async () => webhook,
+      probe: async () => webhook(),
+    },
+  ];
+}
+
+// ---- scenario 4 with 50 ms of Kakao latency; scenario 5's storm; the soak --------------------------------------
+async function kakaoLatency(scenario: Scenario, report: ScenarioReport, kakaoPaths: string[]) {
+  const rate = Math.max(10, Math.min(300, Math.round((report.baselineRps ?? 100) * 0.5)));
+  for (const p of kakaoPaths) await injectDelay(stack.emulatorUrl, p, 50);
+  try {
+    const { service: svc, baseline: base } = await latencyAtRate({ ...scenario, connections: 64 }, rate);
+    const added = { p50: round((svc.p50 ?? 0) - (base.p50 ?? 0), 2), p99: round((svc.p99 ?? 0) - (base.p99 ?? 0), 2) };
+    log(
+      `   with 50 ms per Kakao call at ${rate}/s: service p50 ${svc.p50} p99 ${svc.p99}, baseline p50 ${base.p50} p99 ${base.p99} → adds ${added.p50} / ${added.p99} ms`,
+    );
+    report.extra = {
+      ...report.extra,
+      kakaoLatency50ms: {
+        rate,
+        delayedPaths: kakaoPaths,
+        service: svc,
+        baseline: base,
+        addedMs: added,
+        met: added.p50 <= 3 && added.p99 <= 10,
+      },
+    };
+  } finally {
+    await clearFaults(stack.emulatorUrl);
+  }
+}
+
+async function webhookStorm(s1: Scenario, s5: Scenario, s1Report: ScenarioReport, report: ScenarioReport) {
+  const rate = Math.round((s1Report.baselineRps ?? 1000) * 0.65 * 0.6);
+  log(`   storm: scenario 1 at ${rate}/s alone (${ALONE_SECONDS} s), then with 1,000 unlinks/s (${STORM_SECONDS} s)`);
+  const alone = await load(s1, 'service', ALONE_SECONDS, rate, true);
+  const storm = runLoad({
+    url: stack.serviceUrl,
+    connections: 20,
+    durationSec: STORM_SECONDS,
+    rate: 1000,
+    next: await s5.requests('service', 0),
+  });
+  const during = await load(s1, 'service', STORM_SECONDS, rate, true);
+  const stormResult = await storm;
+  const p99Ratio = round((during.p99 ?? 0) / (alone.p99 ?? 1), 2);
+  log(
+    `   scenario 1 p99 alone ${alone.p99} ms, during the storm ${during.p99} ms (${p99Ratio}×); storm ${stormResult.rps}/s ok`,
+  );
+  report.extra = {
+    ...report.extra,
+    storm: { rate, alone, during, storm: stormResult, p99Ratio, met: p99Ratio <= 1.5 },
+  };
+}
+
+async function metric(name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${stack.serviceUrl}/metrics`)).text();
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
+  const s1Max = s1Report?.serviceRps ?? 1000;
+  const total = Math.round(s1Max * 0.6);
+  const seconds = SOAK_MINUTES * 60;
+  const mix = [
+    { s: all[0], share: 0.9 },
+    { s: all[2], share: 0.07 },
+    { s: all[3], share: 0.02 },
+    { s: all[4], share: 0.01 },
+  ];
+  const webhookAvailable = (await send('service', await all[4].probe())).status !== 404;
+  log(
+    `\n== Scenario 6: ${SOAK_MINUTES}-minute mixed soak at ${total}/s (60% of scenario 1's ${s1Max}/s)${webhookAvailable ? '' : ' (webhook not available: its 1% goes to scenario 1)'}`,
+  );
+  const samples: Array<{ t: number; rss: number; eldP99Ms?: number }> = [];
+  const started = Date.now();
+  await metric('nodejs_eventloop_lag_p99_seconds'); // resets prom-client's window
+  const sampler = setInterval(() => {
+    void metric('nodejs_eventloop_lag_p99_seconds').then((v) =>
+      samples.push({
+        t: Math.round((Date.now() - started) / 1000),
+        rss: rssBytes(stack.service.pid),
+        eldP99Ms: v === undefined ? undefined : round(v * 1000, 2),
+      }),
+    );
+  }, 10_000);
+  const runs = mix.map(async ({ s, share }) => {
+    let scenario = s;
+    const r = Math.max(1, Math.round(total * share));
+    if (s.id === '5' && !webhookAvailable) {
+      scenario = all[0];
+    }
+    if (s.id === '4') {
+      // Codes expire after 10 minutes: fed in slices of one minute.
+      const results: LoadResult[] = [];
+      for (let m = 0; m < SOAK_MINUTES; m++) {
+        const next = await s.requests('service', Math.ceil(r * 60 * 1.2) + 50);
+        results.push(await runLoad({ url: stack.serviceUrl, connections: 8, durationSec: 60, rate: r, next }));
+      }
+      return {
+        id: s.id,
+        rate: r,
+        requests: results.reduce((a, b) => a + b.requests, 0),
+        bad: results.reduce((a, b) => a + b.non2xx + b.errors + b.timeouts, 0),
+      };
+    }
+    const next = await scenario.requests('service', Math.ceil(r * seconds * 1.2));
+    const res = await runLoad({
+      url: stack.serviceUrl,
+      connections: Math.max(4, Math.min(40, Math.round(r / 50))),
+      durationSec: seconds,
+      rate: r,
+      next,
+    });
+    return {
+      id: scenario.id === s.id ? s.id : `${s.id}→${scenario.id}`,
+      rate: r,
+      requests: res.requests,
+      bad: res.non2xx + res.errors + res.timeouts,
+      statusCodes: res.statusCodes,
+    };
+  });
+  const parts = await Promise.all(runs);
+  clearInterval(sampler);
+  const errors = parts.reduce((a, b) => a + b.bad, 0);
+  const at = (sec: number) =>
+    samples.reduce((best, s) => (Math.abs(s.t - sec) < Math.abs(best.t - sec) ? s : best), samples[0]);
+  const rss2 = at(120)?.rss ?? 0;
+  const rssEnd = samples[samples.length - 1]?.rss ?? 0;
+  const growth = rss2 ? round((rssEnd - rss2) / rss2, 3) : NaN;
+  const eld = samples.map((s) => s.eldP99Ms ?? 0);
+  const report = {
+    minutes: SOAK_MINUTES,
+    rate: total,
+    parts,
+    errors,
+    rssMinute2Mb: round(rss2 / 2 ** 20, 1),
+    rssEndMb: round(rssEnd / 2 ** 20, 1),
+    rssGrowth: growth,
+    eventLoopDelayP99Ms: { worstWindow: round(Math.max(...eld), 2), medianWindow: round(median(eld), 2) },
+    samples,
+    met: errors === 0 && growth < 0.1 && Math.max(...eld) < 20,
+  };
+  log(
+    `   errors ${errors}, RSS ${report.rssMinute2Mb} → ${report.rssEndMb} MB (${round(growth * 100, 1)}%), event-loop delay p99 worst 10 s window ${report.eventLoopDelayP99Ms.worstWindow} ms`,
+  );
+  return report;
+}
+
+// ---- emulator throughput, cold start, profiles -------------------------------------------------------------------
+async function emulatorThroughput() {
+  log('\n== Emulator token throughput (emulator alone on the server core)');
+  const port = await freePort();
+  const emu = startNode([EMULATOR_ENTRY], {
+    name: 'emulator-bench',
+    core: SERVER_CORE,
+    env: { ...process.env, EMULATOR_PORT: String(port) },
+  });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}/__emulator`, 30_000, emu);
+    const results = await benchmarkTokenEndpoint({ url, durationMs: QUICK ? 1000 : 3000, concurrency: 64 });
+    for (const r of results) log(`   ${r.name.padEnd(58)} ${r.perSecond}/s wall, ${r.perCpuSecond} per CPU second`);
+    return results;
+  } finally {
+    await emu.stop();
+  }
+}
+
+async function coldStart(runs: number) {
+  log('\n== Cold start to /health/ready (external database already migrated, server core)');
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const port = await freePort();
+    const env = serviceEnvironment(port, stack.databaseUrl, stack.emulatorUrl, stack.secrets);
+    const started = performance.now();
+    const child = startNode([SERVICE_ENTRY], { name: 'cold', core: SERVER_CORE, env });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health/ready`, 30_000, child);
+      times.push(round((performance.now() - started) / 1000, 3));
+    } finally {
+      await child.stop();
+    }
+  }
+  log(`   ${times.join(' s, ')} s → median ${median(times)} s`);
+  return { runs: times, medianSeconds: median(times), target: 1.5, met: median(times) <= 1.5 };
+}
+
+/** Where the start-up time goes: a service started under --cpu-prof, stopped as soon as it is ready. */
+async function profileColdStart(outDir: string): Promise<ProfileSummary & { readySeconds: number }> {
+  const port = await freePort();
+  const env = serviceEnvironment(port, stack.databaseUrl, stack.emulatorUrl, stack.secrets);
+  const dir = path.join(outDir, 'cold-start');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const from = Number(process.hrtime.bigint() / 1000n);
+  const child = startNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], {
+    name: 'cold-prof',
+    core: SERVER_CORE,
+    env,
+  });
+  const ready = await waitForHttp(`http://127.0.0.1:${port}/health/ready`, 60_000, child);
+  const to = Number(process.hrtime.bigint() / 1000n);
+  await child.stop();
+  const summary = { ...analyseProfile(dir, { from, to }), readySeconds: round(ready / 1000, 3) };
+  log(`\n== Profile of a cold start (ready after ${summary.readySeconds} s under the profiler)`);
+  for (const p of summary.byPackage.slice(0, 12)) log(`   ${String(p.selfPct).padStart(5)}%  ${p.name}`);
+  for (const f of summary.topSelf.slice(0, 10)) log(`   ${String(f.selfPct).padStart(5)}%  ${f.name}  ${f.location}`);
+  return summary;
+}
+
+async function profileService(scenario: Scenario, outDir: string): Promise<ProfileSummary> {
+  const port = await freePort();
+  const env = serviceEnvironment(port, stack.databaseUrl, stack.emulatorUrl, stack.secrets);
+  const dir = path.join(outDir, `s${scenario.id}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const child = startNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], {
+    name: 'profiled',
+    core: SERVER_CORE,
+    env,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/health/ready`, 60_000, child);
+  const next = await scenario.requests('service', 100_000);
+  await runLoad({ url, connections: scenario.connections, durationSec: 3, next }); // warm-up
+  // Only the samples of the measured load count (not the start, warm-up or shutdown): the profile's clock is
+  // CLOCK_MONOTONIC in microseconds, as process.hrtime here.
+  const from = Number(process.hrtime.bigint() / 1000n);
+  const res = await runLoad({ url, connections: scenario.connections, durationSec: QUICK ? 3 : 10, next });
+  const to = Number(process.hrtime.bigint() / 1000n);
+  await child.stop();
+  const summary = analyseProfile(dir, { from, to });
+  summary.requestsPerSecond = res.rps;
+  summary.badAnswers = res.non2xx + res.errors;
+  log(`\n== Profile of scenario ${scenario.id} (${res.rps}/s under the profiler)`);
+  for (const f of summary.topSelf.slice(0, 15)) log(`   ${String(f.selfPct).padStart(5)}%  ${f.name}  ${f.location}`);
+  log('   by package (self time):');
+  for (const p of summary.byPackage.slice(0, 12)) log(`   ${String(p.selfPct).padStart(5)}%  ${p.name}`);
+  log('   by package, inclusive (a frame of it on the stack):');
+  for (const p of summary.inclusiveByPackage.slice(0, 14)) log(`   ${String(p.pct).padStart(5)}%  ${p.name}`);
+  log('   inclusive (frames on the stack):');
+  for (const p of summary.inclusive) log(`   ${String(p.pct).padStart(5)}%  ${p.name}`);
+  return summary;
+}
+
+// ---- report ------------------------------------------------------------------------------------------------------------
+function markdown(report: Record<string, unknown>, scenariosOut: ScenarioReport[]): string {
+  const lines = [
+    '| scenario | service req/s | baseline req/s | throughput ratio, median (min–max) | target | server CPU per request, service / baseline (µs) | per-CPU-second ratio | fixed rate | p50 / p99 service (ms) | p50 / p99 baseline (ms) | DB statements per request, service / baseline | throughput target met |',
+    '| --- | --: | --: | --- | --: | --: | --: | --: | --- | --- | --- | --- |',
+  ];
+  const micros = (runs: RunStats[]) =>
+    Math.round(median(runs.map((r) => (r.perServerCpuSecond > 0 ? 1e6 / r.perServerCpuSecond : NaN))));
+  for (const s of scenariosOut) {
+    if (!s.available) {
+      lines.push(
+        `| ${s.id}. ${s.title} | – | – | not available (${s.note}) | ≥ ${s.target.throughputRatio}× | – | – | – | – | – | – | – |`,
+      );
+      continue;
+    }
+    const fr = s.fixedRate!;
+    const held = fr.service.rps < fr.rate * 0.95 ? ` (service held ${fr.service.rps}/s)` : '';
+    lines.push(
+      `| ${s.id}. ${s.title} | ${s.serviceRps} | ${s.baselineRps} | ${s.throughputRatio!.median}× (${s.throughputRatio!.min}–${s.throughputRatio!.max}) | ≥ ${s.target.throughputRatio}× | ` +
+        `${micros(s.rounds!.map((r) => r.service))} / ${micros(s.rounds!.map((r) => r.baseline))} | ${s.cpuEfficiencyRatio!.median}× | ${fr.rate}/s${held} | ` +
+        `${fr.service.p50} / ${fr.service.p99} | ${fr.baseline.p50} / ${fr.baseline.p99} | ${s.dbRoundTrips?.service ?? '–'} / ${s.dbRoundTrips?.baseline ?? '–'} | ${s.met ? 'yes' : 'no'} |`,
+    );
+  }
+  return `${lines.join('\n')}\n\n\`\`\`json\n${JSON.stringify({ machine: report.machine, extras: report.extras }, null, 2)}\n\`\`\`\n`;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGb: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    serviceEntry: path.relative(ROOT, SERVICE_ENTRY),
+    pinned: canPin()
+      ? { server: SERVER_CORE, loadGeneratorPostgresEmulator: LOAD_CORE }
+      : 'not pinned (taskset or a second core missing)',
+    uptimeBefore: uptime(),
+    loadAverageBefore: loadAverage(),
+  };
+  log(
+    `Benchmark of the service against its baseline. Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.uptimeBefore}`,
+  );
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'kakao-auth-bench-'));
+  let kakaoCallsPerLogin: Record<string, number> = {};
+  stack = await startStack(workDir, log, async ({ serviceUrl, emulatorUrl }) => {
+    // Which Kakao calls does one hybrid login make? The baseline makes the same ones.
+    const [code] = await authorizationCodes(emulatorUrl, 1);
+    const before = await emulatorCalls(emulatorUrl);
+    const res = await fetch(`${serviceUrl}/auth/kakao/code`, {
+      method: 'POST',
+      ...json({ code, redirectUri: HYBRID }),
+    });
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`a probe login failed: ${res.status} ${body}`);
+    kakaoCallsPerLogin = diffCalls(before, await emulatorCalls(emulatorUrl));
+    log(`   Kakao calls of one service login: ${JSON.stringify(kakaoCallsPerLogin)}`);
+    const terms = Object.keys(kakaoCallsPerLogin).some((k) => k.includes('/v2/user/service_terms'));
+    const extra: Record<string, string> = terms ? { BASELINE_KAKAO_TERMS: '1' } : {};
+    return extra;
+  });
+  const extras: Record<string, unknown> = { kakaoCallsPerLogin, seedSeconds: stack.seedSeconds };
+  const out: ScenarioReport[] = [];
+  let soakReport: unknown;
+  let profiles: Record<string, ProfileSummary> | undefined;
+  try {
+    mintAccessTokens();
+    if (flag('keep')) {
+      // For investigation by hand: everything stays up until Ctrl+C.
+      writeFileSync(path.join(workDir, 'access-tokens.txt'), accessTokens.join('\n'));
+      log(
+        `\nKept running (Ctrl+C stops): service ${stack.serviceUrl} (pid ${stack.service.pid}), baseline ${stack.baselineUrl} (pid ${stack.baseline.pid}), emulator ${stack.emulatorUrl}, database ${stack.databaseUrl}; access tokens in ${workDir}/access-tokens.txt`,
+      );
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      return;
+    }
+    const all = scenarios();
+    const wanted = (id: string) => !ONLY || ONLY.includes(id);
+    for (const s of all) {
+      if (!wanted(s.id)) continue;
+      const r = await benchScenario(s);
+      if (s.id === '4' && r.available) {
+        // Every per-login Kakao call gets the delay; the JWKS is cached by both sides and stays fast.
+        const paths = Object.keys(kakaoCallsPerLogin)
+          .map((k) => k.split(' ')[1])
+          .filter((p) => !p.includes('jwks'));
+        await kakaoLatency(s, r, paths);
+      }
+      if (s.id === '5' && r.available) {
+        const s1 = out.find((x) => x.id === '1');
+        if (s1?.available) await webhookStorm(all[0], s, s1, r);
+      }
+      out.push(r);
+    }
+    if (SOAK)
+      soakReport = await soak(
+        all,
+        out.find((x) => x.id === '1'),
+      );
+    if (PROFILE) {
+      profiles = {};
+      const profDir = path.join(workDir, 'profiles');
+      for (const s of all.filter((x) => x.id === '1' || x.id === '3')) {
+        profiles[s.id] = await profileService(s, profDir);
+      }
+      profiles.coldStart = await profileColdStart(profDir);
+    }
+    await stack.service.stop();
+    await stack.baseline.stop();
+    if (!ONLY) {
+      extras.emulatorThroughput = await emulatorThroughput();
+      extras.coldStart = await coldStart(QUICK ? 1 : 3);
+    }
+  } finally {
+    await stack.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  const report = {
+    issue: 9,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options: {
+      quick: QUICK,
+      rounds: ROUNDS,
+      durationSec: DURATION,
+      latencyDurationSec: LATENCY_DURATION,
+      connections: CONNECTIONS,
+      only: ONLY ?? null,
+    },
+    machine: { ...machine, uptimeAfter: uptime(), loadAverageAfter: loadAverage() },
+    scenarios: out,
+    soak: soakReport ?? null,
+    profiles: profiles ?? null,
+    extras,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
+  const file = path.join(RESULTS, 'latest.json');
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  copyFileSync(file, path.join(RESULTS, `${stamp}${QUICK ? '-quick' : ''}.json`));
+  writeFileSync(path.join(RESULTS, 'latest.md'), markdown(report, out));
+  log(`\n${markdown(report, out)}`);
+  log(
+    `Report: ${path.relative(ROOT, file)} (and ${stamp}.json); took ${round((Date.now() - startedAt.getTime()) / 60000, 1)} min`,
+  );
+}
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  if (stack) {
+    process.stderr.write(`service output:\n${stack.service.output.slice(-20).join('\n')}\n`);
+    process.stderr.write(`baseline output:\n${stack.baseline?.output.slice(-20).join('\n')}\n`);
+    await stack.stop().catch(() => undefined);
+  }
+  process.exit(1);
+});
