@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService, TokenExpiredError } from '@nestjs/jwt';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, KeyObject, randomUUID } from 'node:crypto';
 import { AppException } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -64,14 +64,23 @@ const unauthenticated = () => new AppException('UNAUTHENTICATED', 'Invalid acces
 @Injectable()
 export class AccessTokenService {
   private readonly signingKid: string;
-  private readonly keys: Map<string, string>;
+  private readonly signingKey: KeyObject;
+  // KeyObjects made once: handed a string, jsonwebtoken first tries it as a PEM key (and fails) on every
+  // call, which cost more than everything else on GET /members/me (bench/README.md).
+  private readonly keys: Map<string, KeyObject>;
 
   constructor(
     private readonly jwt: JwtService,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     this.signingKid = keyId(config.jwt.secret);
-    this.keys = new Map([config.jwt.secret, ...config.jwt.previousSecrets].map((s) => [keyId(s), s]));
+    this.signingKey = createSecretKey(Buffer.from(config.jwt.secret, 'utf8'));
+    this.keys = new Map(
+      [config.jwt.secret, ...config.jwt.previousSecrets].map((s) => [
+        keyId(s),
+        createSecretKey(Buffer.from(s, 'utf8')),
+      ]),
+    );
   }
 
   get ttlSeconds(): number {
@@ -83,7 +92,7 @@ export class AccessTokenService {
     return this.jwt.sign(
       { sid: input.sessionId, auth_time: Math.floor(input.authTime.getTime() / 1000), amr: [input.amr] },
       {
-        secret: jwt.secret,
+        privateKey: this.signingKey,
         algorithm: ALGORITHM,
         header: { alg: ALGORITHM, typ: ACCESS_TOKEN_TYP, kid: this.signingKid },
         expiresIn: jwt.accessTokenTtl,
@@ -103,12 +112,13 @@ export class AccessTokenService {
     if (!header || header.alg !== ALGORITHM || header.typ !== ACCESS_TOKEN_TYP || typeof header.kid !== 'string') {
       throw unauthenticated();
     }
-    const secret = this.keys.get(header.kid);
-    if (!secret) throw unauthenticated();
+    const key = this.keys.get(header.kid);
+    if (!key) throw unauthenticated();
     let claims: Record<string, unknown>;
     try {
       claims = this.jwt.verify<Record<string, unknown>>(token, {
-        secret,
+        // @nestjs/jwt types publicKey as string | Buffer but hands it to jsonwebtoken, which takes a KeyObject.
+        publicKey: key as unknown as Buffer,
         algorithms: [ALGORITHM],
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
