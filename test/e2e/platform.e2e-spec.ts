@@ -181,12 +181,19 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
   });
 
   describe('security headers', () => {
-    it('sets helmet headers on every answer', async () => {
-      const res = await fetch(`${t.url}/health/live`);
-      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
-      expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
-      expect(res.headers.get('x-powered-by')).toBeNull();
+    it('sets helmet headers on every answer: success, refusal and unknown route', async () => {
+      const answers = await Promise.all([
+        fetch(`${t.url}/health/live`),
+        fetch(`${t.url}/members/me`),
+        fetch(`${t.url}/no/such/route`),
+      ]);
+      expect(answers.map((r) => r.status)).toEqual([200, 401, 404]);
+      for (const res of answers) {
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+        expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+        expect(res.headers.get('x-powered-by')).toBeNull();
+      }
     });
 
     it('allows cross-origin calls, with credentials, from the front-ends of ALLOWED_RETURN_URLS only', async () => {
