@@ -9,7 +9,7 @@
  *
  * Configured by the service's own variable names (DATABASE_URL, JWT_SECRET, …) plus BASELINE_* ones:
  *   BASELINE_KAKAO_TERMS=1     also read /v2/user/service_terms during a Kakao login (set when the service does)
- *   BASELINE_WEBHOOK_TABLE     table the unlink webhook records into (created by the runner)
+ *   BASELINE_WEBHOOK_INBOX, BASELINE_WEBHOOK_UNLINKS, BASELINE_WEBHOOK_QUEUE   where the unlink webhook writes
  * Run: `node dist/bench/baseline/server.js` (the runner starts it pinned to the service's core).
  */
 import Fastify, { FastifyReply, FastifyRequest } from 'fastify';
@@ -19,6 +19,7 @@ import { createLocalJWKSet, JSONWebKeySet, jwtVerify } from 'jose';
 import {
   createCipheriv,
   createHash,
+  createHmac,
   createSecretKey,
   KeyObject,
   randomBytes,
@@ -55,7 +56,12 @@ const REQUIRED_ITEMS = (env.KAKAO_REQUIRED_ITEMS ?? 'account_email').split(/[\s,
 const ALLOWED_CODE_REDIRECTS = (env.ALLOWED_CODE_REDIRECT_URIS ?? '').split(',').map((s) => s.trim());
 const HTTP_TIMEOUT_MS = Number(env.KAKAO_HTTP_TIMEOUT_MS ?? 5000);
 const WITH_TERMS = env.BASELINE_KAKAO_TERMS === '1';
-const WEBHOOK_TABLE = env.BASELINE_WEBHOOK_TABLE ?? 'bench_baseline_unlinks';
+/** Where the unlink webhook writes (made by the runner as copies of the service's tables, see environment.ts). */
+const WEBHOOK_TABLES = {
+  inbox: env.BASELINE_WEBHOOK_INBOX ?? 'bench_baseline_webhook_inbox',
+  unlinks: env.BASELINE_WEBHOOK_UNLINKS ?? 'bench_baseline_kakao_unlinks',
+  queue: env.BASELINE_WEBHOOK_QUEUE ?? 'bench-baseline-webhook',
+};
 
 // ---- own access tokens: HS256 with a KeyObject made once ------------------------------------------------
 const kid = (secret: string) =>
@@ -502,20 +508,65 @@ app.post('/auth/kakao/code', async (request, reply) => {
   return reply.status(200).send(outcome);
 });
 
-// Scenario 5: Kakao's unlink webhook. API.md fixes the contract (KakaoAK admin key, app_id, user_id,
-// referrer_type; 200 for every authenticated call; durable and idempotent), not the service's SQL, which was
-// not written when this baseline was: one idempotent insert into a durable inbox, per authenticated call.
+// Scenario 5: Kakao's unlink webhook, answered as the service answers it: the call, its job and the unlink
+// mark written in one transaction with the service's SQL (the job with pg-boss's own insert statement), into
+// copies of the tables and a queue no worker reads, so the service never processes the baseline's calls.
+// The service also processes its calls in the background; that work is not per request and not done here.
 const ADMIN_DIGEST = digest(`KakaoAK ${ADMIN_KEY}`);
+const FINGERPRINT_KEY = createHmac('sha256', ENC_KEY).update('fingerprint-key').digest();
+const UNLINK_DEDUPE_WINDOW_SECONDS = 600;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss exposes its SQL only through this module
+const bossPlans = require('pg-boss/src/plans') as { insertJob(schema: string): string };
+const INSERT_JOB = bossPlans.insertJob('pgboss');
 app.post('/webhooks/kakao/unlink', async (request, reply) => {
   const auth = request.headers.authorization;
   if (!auth || !timingSafeEqual(digest(auth), ADMIN_DIGEST)) throw new HttpError(401, 'WEBHOOK_UNAUTHORIZED');
   const b = (request.body ?? {}) as { app_id?: unknown; user_id?: unknown; referrer_type?: unknown };
-  const userId = typeof b.user_id === 'string' || typeof b.user_id === 'number' ? String(b.user_id) : undefined;
-  if (String(b.app_id) !== APP_ID || !userId || !/^\d+$/.test(userId)) throw new HttpError(400, 'VALIDATION_FAILED');
-  await pool.query(
-    `INSERT INTO ${WEBHOOK_TABLE} (user_id, referrer_type) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`,
-    [userId, typeof b.referrer_type === 'string' ? b.referrer_type : null],
-  );
+  const userId = typeof b.user_id === 'string' ? b.user_id : undefined;
+  const referrerType = typeof b.referrer_type === 'string' ? b.referrer_type : undefined;
+  if (String(b.app_id) !== APP_ID || !userId || !/^\d{1,20}$/.test(userId) || !referrerType) {
+    throw new HttpError(400, 'VALIDATION_FAILED');
+  }
+  const hash = createHmac('sha256', FINGERPRINT_KEY).update(`kakao-user\0${userId}`).digest();
+  const now = new Date();
+  const bucket = Math.floor(now.getTime() / 1000 / UNLINK_DEDUPE_WINDOW_SECONDS);
+  const dedupeKey = `unlink:${APP_ID}:${hash.toString('base64url')}:${referrerType}:${bucket}`;
+  await inTransaction(async (c) => {
+    const { rows } = await c.query<{ id: string }>(
+      `INSERT INTO ${WEBHOOK_TABLES.inbox} (kind, dedupe_key, event, reason, kakao_user_id, kakao_user_hash, occurred_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+      ['unlink', dedupeKey, 'unlink', referrerType, userId, hash, null],
+    );
+    const inboxId = rows[0]?.id;
+    if (!inboxId) return;
+    // pg-boss's createJob values, in its order: id, name, data, priority, startAfter, singletonKey, …
+    await c.query(INSERT_JOB, [
+      null,
+      WEBHOOK_TABLES.queue,
+      { inboxId },
+      undefined,
+      undefined,
+      inboxId,
+      undefined,
+      0,
+      null,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    await c.query(
+      `INSERT INTO ${WEBHOOK_TABLES.unlinks} (kakao_user_hash, unlinked_at) VALUES ($1, $2)
+       ON CONFLICT (kakao_user_hash) DO UPDATE SET unlinked_at = GREATEST(${WEBHOOK_TABLES.unlinks}.unlinked_at, EXCLUDED.unlinked_at)`,
+      [hash, now],
+    );
+  });
   return reply.status(200).send();
 });
 

@@ -27,7 +27,12 @@ export const APP_ID = '1000001';
 export const REST_API_KEY = 'bench-rest-api-key';
 export const HYBRID_REDIRECT = 'https://app.bench.example/kakao/callback';
 export const SERVICE_CLIENT = { name: 'bench', secret: randomBytes(24).toString('base64url') };
-export const WEBHOOK_TABLE = 'bench_baseline_unlinks';
+/** The baseline's copies of the service's webhook tables and its own job queue, which no worker reads. */
+export const BASELINE_WEBHOOK = {
+  inbox: 'bench_baseline_webhook_inbox',
+  unlinks: 'bench_baseline_kakao_unlinks',
+  queue: 'bench-baseline-webhook',
+};
 
 export interface Secrets {
   jwtSecret: string;
@@ -163,12 +168,11 @@ export async function startStack(
 
   log('Seeding 100,000 members and 1,000,000 refresh tokens…');
   const seedSeconds = await seed(databaseUrl, log);
-  await withClient(databaseUrl, (c) =>
-    c.query(
-      `CREATE TABLE IF NOT EXISTS ${WEBHOOK_TABLE} (user_id text PRIMARY KEY, referrer_type text NULL,
-         received_at timestamptz NOT NULL DEFAULT now())`,
-    ),
-  );
+  await withClient(databaseUrl, async (c) => {
+    await c.query(`CREATE TABLE ${BASELINE_WEBHOOK.inbox} (LIKE webhook_inbox INCLUDING ALL)`);
+    await c.query(`CREATE TABLE ${BASELINE_WEBHOOK.unlinks} (LIKE kakao_unlinks INCLUDING ALL)`);
+    await c.query(`SELECT pgboss.create_queue($1, $2)`, [BASELINE_WEBHOOK.queue, JSON.stringify({ policy: 'short' })]);
+  });
 
   const extra = await beforeBaseline({ serviceUrl, emulatorUrl });
   log('Starting the baseline (Fastify + pg)…');
@@ -178,7 +182,9 @@ export async function startStack(
     env: {
       ...serviceEnv,
       PORT: String(baselinePort),
-      BASELINE_WEBHOOK_TABLE: WEBHOOK_TABLE,
+      BASELINE_WEBHOOK_INBOX: BASELINE_WEBHOOK.inbox,
+      BASELINE_WEBHOOK_UNLINKS: BASELINE_WEBHOOK.unlinks,
+      BASELINE_WEBHOOK_QUEUE: BASELINE_WEBHOOK.queue,
       ...extra,
     },
   });
