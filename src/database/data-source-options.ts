@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
+import { TypeOrmNestLogger } from './typeorm-logger';
 
 /**
  * One definition of how we talk to PostgreSQL, shared by the application and the TypeORM CLI, so the two
@@ -22,6 +23,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
       idleTimeoutMillis: 30000,
       application_name: 'kakao-auth',
     },
-    logging: ['error', 'migration'],
+    logging: ['error', 'warn', 'migration'],
+    logger: new TypeOrmNestLogger(),
   };
 }
