@@ -92,6 +92,19 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
       expect(JSON.stringify(body)).not.toMatch(/hunter2|secret|stack|\.ts/);
       expect(t.logs.some((l) => l.msg === 'Unhandled error' && l.requestId === body.requestId)).toBe(true);
     });
+
+    it("logs a failed query's kind, message and SQLSTATE, never its parameters or PostgreSQL's detail", async () => {
+      const res = await fetch(`${t.url}/__probe/boom-query`);
+      const body = await json(res);
+      expectErrorShape(body, 500, 'INTERNAL_ERROR');
+      const line = t.logs.find((l) => l.msg === 'Unhandled error' && l.requestId === body.requestId);
+      expect(line?.err).toMatchObject({
+        name: 'QueryFailedError',
+        code: '23505',
+        message: expect.stringContaining('members_email_key'),
+      });
+      expect(JSON.stringify(t.logs)).not.toContain('leaked.person');
+    });
   });
 
   describe('request id', () => {

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Module, Post, Query } from '@nestjs/common';
 import { IsEmail, IsInt, IsString, Max, Min } from 'class-validator';
+import { QueryFailedError } from 'typeorm';
 import { Public } from '../../src/common/auth/public.decorator';
 import { RateLimited } from '../../src/common/rate-limit/rate-limit';
 
@@ -31,6 +32,15 @@ class ProbeController {
   @Get('boom')
   boom(): never {
     throw new Error('database password is hunter2 at /srv/secret/path');
+  }
+
+  @Get('boom-query')
+  boomQuery(): never {
+    const driverError = Object.assign(new Error('duplicate key value violates unique constraint "members_email_key"'), {
+      code: '23505',
+      detail: 'Key (email)=(leaked.person@example.com) already exists.',
+    });
+    throw new QueryFailedError('INSERT INTO members (email) VALUES ($1)', ['leaked.person@example.com'], driverError);
   }
 
   @Get('limited')

@@ -80,6 +80,22 @@ export function toProblem(exception: unknown): Problem {
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, code: 'INTERNAL_ERROR', message: 'Internal server error' };
 }
 
+/**
+ * What is logged of an unexpected error: its kind, message, code and stack. Nothing else of it: a failed
+ * TypeORM query carries its parameters (emails, token hashes), PostgreSQL's `detail` quotes the row.
+ */
+export function loggableError(exception: unknown): Record<string, unknown> {
+  if (!(exception instanceof Error)) return { name: typeof exception, message: 'A non-Error value was thrown' };
+  const { code, driverError } = exception as { code?: unknown; driverError?: { code?: unknown } };
+  const sqlState = typeof code === 'string' ? code : driverError?.code;
+  return {
+    name: exception.name,
+    message: exception.message,
+    ...(typeof sqlState === 'string' ? { code: sqlState } : {}),
+    stack: exception.stack,
+  };
+}
+
 export function errorBody(problem: Problem, requestId: string): ErrorResponse {
   const body: ErrorResponse = {
     statusCode: problem.status,
@@ -101,7 +117,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const problem = toProblem(exception);
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') {
-      this.logger.error({ err: exception, requestId: request.id, route: request.routeOptions?.url }, 'Unhandled error');
+      this.logger.error(
+        { err: loggableError(exception), requestId: request.id, route: request.routeOptions?.url },
+        'Unhandled error',
+      );
     }
     void reply
       .status(problem.status)
