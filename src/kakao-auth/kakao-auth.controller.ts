@@ -234,6 +234,7 @@ export class KakaoAuthController {
         nonce: body.nonce,
         audiences: [this.config.kakao.restApiKey, ...this.config.kakao.extraAudiences],
         requireIdToken: false,
+        idTokenFromClient: true,
         requestId,
       }),
     );

@@ -87,7 +87,7 @@ describe('KakaoIdTokenVerifier', () => {
     verifier = new KakaoIdTokenVerifier(new KakaoClient(config), config);
   });
 
-  const reason = async (token: string, options?: { nonce?: string }) => {
+  const reason = async (token: string, options?: Parameters<KakaoIdTokenVerifier['verify']>[1]) => {
     try {
       await verifier.verify(token, options);
       return 'accepted';
@@ -175,6 +175,26 @@ describe('KakaoIdTokenVerifier', () => {
     expect(await reason(await sign({}))).toBe('accepted');
     for (let i = 0; i < 5; i++) expect(await reason(await sign({}, { kid: `forged-${i}` }))).toBe('ID_TOKEN_INVALID');
     expect(jwksCalls).toBe(2);
+  });
+
+  it('forged kids in tokens anyone can send do not delay a key rotation for tokens from Kakao itself', async () => {
+    expect(await reason(await sign({}))).toBe('accepted');
+    // Someone spends the 30 s cooldown with a forged kid in a native login or a webhook's SET.
+    expect(await reason(await sign({}, { kid: 'forged' }), { from: 'client' })).toBe('ID_TOKEN_INVALID');
+    expect(jwksCalls).toBe(2);
+    jwks = { keys: [pubA, pubB] }; // Kakao rotates
+    const rotated = await sign({}, { key: keyB, kid: 'kid-b' });
+    expect(await reason(rotated, { from: 'client' })).toBe('ID_TOKEN_INVALID');
+    expect(jwksCalls).toBe(2);
+    expect(await reason(rotated, { from: 'kakao' })).toBe('accepted');
+    expect(jwksCalls).toBe(3);
+    // Learnt once, the new key serves every origin.
+    expect(await reason(rotated, { from: 'client' })).toBe('accepted');
+    // Forged kids in tokens "from Kakao" still refetch at most once per second.
+    for (let i = 0; i < 5; i++) {
+      expect(await reason(await sign({}, { kid: `forged-${i}` }), { from: 'kakao' })).toBe('ID_TOKEN_INVALID');
+    }
+    expect(jwksCalls).toBeLessThanOrEqual(4);
   });
 
   it('fails closed with a cold cache and Kakao down, and keeps working on a warm cache', async () => {

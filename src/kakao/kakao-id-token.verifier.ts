@@ -8,13 +8,28 @@ import type { KakaoIdTokenClaims } from './kakao.types';
 
 /** Kakao asks for cached keys (KAKAO_API.md 3, JWKS): refreshed in the background of use every 10 minutes. */
 const JWKS_MAX_AGE_MS = 10 * 60_000;
-/** An unknown kid refetches at most this often, so forged kids cannot make us hammer Kakao. */
+/**
+ * An unknown kid in a token anyone can send us (a native SDK's id_token, a webhook's SET) refetches at most
+ * this often, so forged kids cannot make us hammer Kakao.
+ */
 const JWKS_REFETCH_COOLDOWN_MS = 30_000;
+/**
+ * An id_token Kakao's token endpoint handed us over TLS has its own, short floor: forged tokens spending the
+ * cooldown above must not fail real logins for 30 s right after Kakao rotates its keys.
+ */
+const JWKS_REFETCH_FLOOR_FROM_KAKAO_MS = 1_000;
 const CLOCK_TOLERANCE_SECONDS = 60;
 /** An id_token older than this is not accepted for a login, whatever its exp says. */
 const MAX_TOKEN_AGE_SECONDS = 24 * 3600;
 
 const invalid = (reason: string) => new AppException('ID_TOKEN_INVALID', 'The Kakao id_token is not valid', { reason });
+
+/** What an operator reads in a refusal: the claim that failed, or jose's code for anything else. */
+function refusalReason(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return err.code;
+  if (err instanceof errors.JWTClaimValidationFailed) return err.claim;
+  return err instanceof errors.JOSEError ? err.code : 'malformed';
+}
 
 /** RFC 8935 §2.3 error codes of a refused Security Event Token. */
 export type SetErrorCode = 'invalid_request' | 'invalid_key' | 'invalid_issuer' | 'invalid_audience';
@@ -38,6 +53,9 @@ export interface SecurityEventClaims {
   events: Record<string, Record<string, unknown>>;
 }
 
+/** Who handed us a token: Kakao's token endpoint (over our own TLS call) or a caller of our API. */
+export type TokenOrigin = 'kakao' | 'client';
+
 interface CachedJwks {
   getKey: JWTVerifyGetKey;
   kids: Set<string>;
@@ -53,7 +71,8 @@ export class KakaoIdTokenVerifier {
   private readonly logger = new Logger(KakaoIdTokenVerifier.name);
   private cache?: CachedJwks;
   private lastFetchAttempt = 0;
-  private lastUnknownKidRefetch = 0;
+  /** Last refetch for an unknown kid, per origin of the token (see the two cooldowns above). */
+  private readonly lastUnknownKidRefetch = { kakao: 0, client: 0 };
   private inflight?: Promise<CachedJwks>;
 
   constructor(
@@ -63,13 +82,18 @@ export class KakaoIdTokenVerifier {
 
   /**
    * `audiences`: the REST API key for codes exchanged by us; plus KAKAO_EXTRA_AUDIENCES for tokens from a
-   * native or JavaScript SDK. `nonce`: required when the login transaction had one.
+   * native or JavaScript SDK. `nonce`: required when the login transaction had one. `from`: `kakao` when we
+   * received the token from Kakao's token endpoint ourselves, `client` when a caller handed it to us.
    */
-  async verify(idToken: string, options: { nonce?: string; audiences?: string[] } = {}): Promise<KakaoIdTokenClaims> {
+  async verify(
+    idToken: string,
+    options: { nonce?: string; audiences?: string[]; from?: TokenOrigin } = {},
+  ): Promise<KakaoIdTokenClaims> {
     const audiences = options.audiences ?? [this.config.kakao.restApiKey];
+    const from = options.from ?? 'client';
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(idToken, (header, token) => this.key(header, token), {
+      ({ payload } = await jwtVerify(idToken, (header, token) => this.key(header, token, from), {
         algorithms: ['RS256'],
         issuer: this.config.kakao.issuer,
         audience: audiences,
@@ -79,8 +103,7 @@ export class KakaoIdTokenVerifier {
       }));
     } catch (err) {
       if (err instanceof AppException) throw err;
-      const reason = err instanceof errors.JOSEError ? err.code : 'malformed';
-      throw invalid(reason);
+      throw invalid(refusalReason(err));
     }
     // A single audience is what Kakao issues; several (or an azp dance) are not expected from it.
     if (Array.isArray(payload.aud) && payload.aud.length !== 1) throw invalid('aud');
@@ -100,7 +123,7 @@ export class KakaoIdTokenVerifier {
   async verifySecurityEvent(token: string): Promise<SecurityEventClaims> {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, (header, t) => this.key(header, t), {
+      ({ payload } = await jwtVerify(token, (header, t) => this.key(header, t, 'client'), {
         algorithms: ['RS256'],
         typ: 'secevent+jwt',
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
@@ -133,15 +156,16 @@ export class KakaoIdTokenVerifier {
     return payload as unknown as SecurityEventClaims;
   }
 
-  private async key(header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]) {
+  private async key(header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1], from: TokenOrigin) {
     let jwks = await this.jwks();
+    const cooldown = from === 'kakao' ? JWKS_REFETCH_FLOOR_FROM_KAKAO_MS : JWKS_REFETCH_COOLDOWN_MS;
     if (
       header.kid !== undefined &&
       !jwks.kids.has(header.kid) &&
-      Date.now() - this.lastUnknownKidRefetch > JWKS_REFETCH_COOLDOWN_MS
+      Date.now() - this.lastUnknownKidRefetch[from] > cooldown
     ) {
       // Kakao rotates keys: a kid we do not know yet may be new.
-      this.lastUnknownKidRefetch = Date.now();
+      this.lastUnknownKidRefetch[from] = Date.now();
       jwks = await this.refetch().catch(() => jwks);
     }
     try {

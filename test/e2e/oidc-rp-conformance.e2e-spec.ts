@@ -121,7 +121,7 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
         const kakaoId = newPersona();
         const before = await sessions();
         const res = await loginWithIdToken(kakaoId, { claims: { iss } });
-        await expectRefused(res, kakaoId, before, 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+        await expectRefused(res, kakaoId, before, 'iss');
       }
     });
 
@@ -130,7 +130,7 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
       const kakaoId = newPersona();
       const before = await sessions();
       const res = await loginWithIdToken(kakaoId, { claims: { sub: null } });
-      await expectRefused(res, kakaoId, before, 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+      await expectRefused(res, kakaoId, before, 'sub');
     });
 
     it('rp-id_token-aud', async () => {
@@ -140,7 +140,7 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
         const kakaoId = newPersona();
         const before = await sessions();
         const res = await loginWithIdToken(kakaoId, { claims: { aud } });
-        await expectRefused(res, kakaoId, before);
+        await expectRefused(res, kakaoId, before, 'aud');
       }
     });
 
@@ -148,16 +148,11 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
       // An id_token without iat is refused; so is one issued beyond the 60 s clock skew in the future.
       const missing = newPersona();
       let before = await sessions();
-      await expectRefused(
-        await loginWithIdToken(missing, { claims: { iat: null } }),
-        missing,
-        before,
-        'ERR_JWT_CLAIM_VALIDATION_FAILED',
-      );
+      await expectRefused(await loginWithIdToken(missing, { claims: { iat: null } }), missing, before, 'iat');
       const future = newPersona();
       before = await sessions();
       const iat = Math.floor(Date.now() / 1000) + 600;
-      await expectRefused(await loginWithIdToken(future, { claims: { iat } }), future, before);
+      await expectRefused(await loginWithIdToken(future, { claims: { iat } }), future, before, 'iat');
     });
 
     it('rp-id_token-kid-absent-single-jwks', async () => {
@@ -423,7 +418,7 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
       const res = await call(bed.t, 'POST', '/auth/kakao/native', {
         body: { accessToken: v.accessToken, idToken: set.token },
       });
-      await expectRefused(res, v.kakaoId, before, 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+      await expectRefused(res, v.kakaoId, before, 'exp');
     });
   });
 });
