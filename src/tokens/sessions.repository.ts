@@ -49,9 +49,9 @@ export class SessionsRepository {
    * spent or expired, or its session or member is no longer active (and then the token is left unspent).
    */
   async rotate(oldHash: Buffer, newHash: Buffer, idleSeconds: number): Promise<RotatedSession | undefined> {
-    const rows: Array<{ session_id: string; member_id: string; amr: AuthMethod; auth_time: Date }> =
-      await this.dataSource.query(
-        `WITH live AS (
+    const rows = await queryRows<{ session_id: string; member_id: string; amr: AuthMethod; auth_time: Date }>(
+      this.dataSource.manager,
+      `WITH live AS (
            SELECT s.id, s.member_id, s.amr, s.auth_time, s.expires_at
            FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN members m ON m.id = s.member_id
            WHERE t.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND m.status = 'active'
@@ -68,26 +68,27 @@ export class SessionsRepository {
          )
          SELECT live.id AS session_id, live.member_id, live.amr, live.auth_time
          FROM live JOIN successor ON successor.session_id = live.id`,
-        [oldHash, newHash, idleSeconds],
-      );
+      [oldHash, newHash, idleSeconds],
+    );
     const row = rows[0];
     return row && { sessionId: row.session_id, memberId: row.member_id, amr: row.amr, authTime: row.auth_time };
   }
 
   async findTokenState(tokenHash: Buffer): Promise<SpentTokenState | undefined> {
-    const rows: Array<{ session_id: string; member_id: string; spent: boolean; revoked: boolean }> =
-      await this.dataSource.query(
-        `SELECT s.id AS session_id, s.member_id, t.spent_at IS NOT NULL AS spent, s.revoked_at IS NOT NULL AS revoked
+    const rows = await queryRows<{ session_id: string; member_id: string; spent: boolean; revoked: boolean }>(
+      this.dataSource.manager,
+      `SELECT s.id AS session_id, s.member_id, t.spent_at IS NOT NULL AS spent, s.revoked_at IS NOT NULL AS revoked
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1`,
-        [tokenHash],
-      );
+      [tokenHash],
+    );
     const row = rows[0];
     return row && { sessionId: row.session_id, memberId: row.member_id, spent: row.spent, sessionRevoked: row.revoked };
   }
 
   /** Whether access tokens of this session may still be used: not revoked, and the member active. */
   async isActive(sessionId: string, memberId: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+    const rows = await queryRows(
+      this.dataSource.manager,
       `SELECT 1 FROM sessions s JOIN members m ON m.id = s.member_id
        WHERE s.id = $1 AND s.member_id = $2 AND s.revoked_at IS NULL AND m.status = 'active'`,
       [sessionId, memberId],
@@ -97,7 +98,8 @@ export class SessionsRepository {
 
   /** The member's status when the session is live, for introspection. */
   async liveMemberStatus(sessionId: string, memberId: string): Promise<string | undefined> {
-    const rows: Array<{ status: string }> = await this.dataSource.query(
+    const rows = await queryRows<{ status: string }>(
+      this.dataSource.manager,
       `SELECT m.status FROM sessions s JOIN members m ON m.id = s.member_id
        WHERE s.id = $1 AND s.member_id = $2 AND s.revoked_at IS NULL`,
       [sessionId, memberId],
