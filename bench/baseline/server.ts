@@ -192,12 +192,22 @@ function seal(plaintext: string, aad: string): string {
   return `v1.${iv.toString('base64url')}.${body.toString('base64url')}`;
 }
 
+/** The service's keyed hash of a Kakao user id (TokenCipher.fingerprint): unlink marks are found by it. */
+const FINGERPRINT_KEY = createHmac('sha256', ENC_KEY).update('fingerprint-key').digest();
+const kakaoUserHash = (kakaoUserId: string) =>
+  createHmac('sha256', FINGERPRINT_KEY).update(`kakao-user\0${kakaoUserId}`).digest();
 const hashToken = (t: string) => createHash('sha256').update(t).digest();
 
 // ---- the same SQL as the service ---------------------------------------------------------------------------
 const pool = new Pool({ connectionString: must('DATABASE_URL'), max: Number(env.DB_POOL_SIZE ?? 10) });
 
 const SQL = {
+  unlinkedAt: `SELECT unlinked_at FROM kakao_unlinks WHERE kakao_user_hash = $1`,
+  lockTerms: `UPDATE members SET
+         terms_synced_at = CASE WHEN $2 = 'read' THEN now() ELSE terms_synced_at END,
+         terms_stale = CASE $2 WHEN 'read' THEN false WHEN 'failed' THEN true ELSE terms_stale END
+       WHERE id = $1`,
+  termStates: `SELECT tag, agreed, agreed_at, agreed_by, source, kakao_agreed, changed_at FROM member_terms WHERE member_id = $1`,
   isActive: `SELECT 1 FROM sessions s JOIN members m ON m.id = s.member_id
        WHERE s.id = $1 AND s.member_id = $2 AND s.revoked_at IS NULL AND m.status = 'active'`,
   findById: `SELECT 
@@ -478,6 +488,11 @@ app.post('/auth/kakao/code', async (request, reply) => {
     // The benchmark logs in linked, active members with every required item: the service's LOGGED_IN branch.
     if (!linked || linked.status !== 'active' || missing.length > 0) throw new HttpError(409, 'NOT_BENCHMARKED');
     const memberId = linked.member_id;
+    // A login must not undo an unlink Kakao told us of (the service compares it with the id_token's auth_time).
+    await c.query(SQL.unlinkedAt, [kakaoUserHash(profile.kakaoId)]);
+    // Kakao Sync terms: the member's row locked, the recorded state read; unchanged terms write nothing more.
+    await c.query(SQL.lockTerms, [memberId, WITH_TERMS ? 'read' : 'not-read']);
+    await c.query(SQL.termStates, [memberId]);
     await c.query(SQL.audit, ['member.kakao_decision', memberId, requestId, JSON.stringify({ decision: 'LOGGED_IN' })]);
     await c.query(SQL.updateProfile, [memberId, profileJson(profile)]);
     await c.query(SQL.updateConnectedAt, [memberId, profile.kakaoId, profile.connectedAt]);
@@ -513,7 +528,6 @@ app.post('/auth/kakao/code', async (request, reply) => {
 // copies of the tables and a queue no worker reads, so the service never processes the baseline's calls.
 // The service also processes its calls in the background; that work is not per request and not done here.
 const ADMIN_DIGEST = digest(`KakaoAK ${ADMIN_KEY}`);
-const FINGERPRINT_KEY = createHmac('sha256', ENC_KEY).update('fingerprint-key').digest();
 const UNLINK_DEDUPE_WINDOW_SECONDS = 600;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss exposes its SQL only through this module
 const bossPlans = require('pg-boss/src/plans') as { insertJob(schema: string): string };
@@ -527,7 +541,7 @@ app.post('/webhooks/kakao/unlink', async (request, reply) => {
   if (String(b.app_id) !== APP_ID || !userId || !/^\d{1,20}$/.test(userId) || !referrerType) {
     throw new HttpError(400, 'VALIDATION_FAILED');
   }
-  const hash = createHmac('sha256', FINGERPRINT_KEY).update(`kakao-user\0${userId}`).digest();
+  const hash = kakaoUserHash(userId);
   const now = new Date();
   const bucket = Math.floor(now.getTime() / 1000 / UNLINK_DEDUPE_WINDOW_SECONDS);
   const dedupeKey = `unlink:${APP_ID}:${hash.toString('base64url')}:${referrerType}:${bucket}`;
