@@ -148,6 +148,8 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
     const done = await this.dataSource.transaction(async (manager) => {
       const call = await this.inbox.lockPending(manager, inboxId);
       if (!call) return undefined;
+      // A login of this Kakao account in flight finishes first (or waits): see KakaoUnlinks.lockAccount.
+      if (call.kakaoUserId) await this.unlinks.lockAccount(manager, call.kakaoUserId);
       const action = call.kind === 'unlink' ? 'unlink' : accountEventAction(call.event).action;
       const linked = call.kakaoUserId ? await this.members.findByKakaoId(call.kakaoUserId, manager) : undefined;
       let outcome: string;
