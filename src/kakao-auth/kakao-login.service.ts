@@ -192,6 +192,8 @@ export class KakaoLoginService {
    * accepted by Kakao, which an unlinked account's token is not.
    */
   private async assertNotUnlinkedSince(manager: EntityManager, input: KakaoLoginInput): Promise<void> {
+    // Taken first, so that the mark read below and the link read after it cannot go stale under a webhook.
+    await this.unlinks.lockAccount(manager, input.profile.kakaoId);
     if (input.kakaoAuthTime === undefined) return;
     const unlinkedAt = await this.unlinks.unlinkedAt(input.profile.kakaoId, manager);
     if (unlinkedAt && input.kakaoAuthTime < Math.floor(unlinkedAt.getTime() / 1000)) {
@@ -519,6 +521,7 @@ export class KakaoLoginService {
   private async recertify(input: KakaoLoginInput): Promise<LoginOutcome> {
     const memberId = this.requireMember(input);
     return this.dataSource.transaction(async (manager) => {
+      await this.unlinks.lockAccount(manager, input.profile.kakaoId);
       const identity = await this.members.findKakaoIdentity(memberId, manager);
       if (!identity || identity.kakaoId !== input.profile.kakaoId) {
         throw new AppException('FORBIDDEN', 'Re-certification needs the Kakao account linked to this member');

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -22,6 +22,8 @@ export const WEBHOOK_QUEUE = 'kakao-webhook';
  * database under stress), the call is answered anyway and the write goes on; it is logged either way.
  */
 const ANSWER_DEADLINE_MS = 2_000;
+/** Retries of a write already answered for: from 1 s, doubling, at most a minute apart. */
+const LATE_WRITE_RETRY_MS = { first: 1_000, max: 60_000 };
 
 export type Receipt = 'accepted' | 'duplicate' | 'wrong_app' | 'pending';
 
@@ -30,10 +32,11 @@ export type Receipt = 'accepted' | 'duplicate' | 'wrong_app' | 'pending';
  * transaction) before it is answered; a job then applies it once, whichever instance runs it.
  */
 @Injectable()
-export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstrap {
+export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(KakaoWebhooksService.name);
   private readonly calls: Counter<'type' | 'result'>;
   private readonly processed: Counter<'event' | 'outcome'>;
+  private stopping = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -111,7 +114,7 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
       kakaoUserHash: hash,
       occurredAt: null,
     };
-    const receipt = await this.withinDeadline(this.write([entry], [{ hash, at: now }]));
+    const receipt = await this.withinDeadline(() => this.write([entry], [{ hash, at: now }]));
     this.count('unlink', receipt);
     return receipt;
   }
@@ -138,7 +141,7 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
       });
       if (action === 'unlink') unlinks.push({ hash, at: new Date() });
     }
-    const receipt = entries.length ? await this.withinDeadline(this.write(entries, unlinks)) : 'duplicate';
+    const receipt = entries.length ? await this.withinDeadline(() => this.write(entries, unlinks)) : 'duplicate';
     this.count('account_event', receipt);
     return receipt;
   }
@@ -148,6 +151,8 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
     const done = await this.dataSource.transaction(async (manager) => {
       const call = await this.inbox.lockPending(manager, inboxId);
       if (!call) return undefined;
+      // A login of this Kakao account in flight finishes first (or waits): see KakaoUnlinks.lockAccount.
+      if (call.kakaoUserId) await this.unlinks.lockAccount(manager, call.kakaoUserId);
       const action = call.kind === 'unlink' ? 'unlink' : accountEventAction(call.event).action;
       const linked = call.kakaoUserId ? await this.members.findByKakaoId(call.kakaoUserId, manager) : undefined;
       let outcome: string;
@@ -198,23 +203,50 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
     });
   }
 
-  private async withinDeadline(write: Promise<Receipt>): Promise<Receipt> {
+  private async withinDeadline(write: () => Promise<Receipt>): Promise<Receipt> {
+    const first = write();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'pending'>((resolve) => {
       timer = setTimeout(() => resolve('pending'), ANSWER_DEADLINE_MS);
     });
     try {
-      const receipt = await Promise.race([write, late]);
+      const receipt = await Promise.race([first, late]);
       if (receipt === 'pending') {
         this.logger.warn('Webhook call answered before its inbox write committed (slow database)');
-        write.then(
-          () => this.logger.log('The delayed webhook inbox write committed'),
-          (err: Error) => this.logger.error(`A webhook call was answered but could not be stored: ${err.message}`),
-        );
+        void this.keepWriting(first, write);
       }
       return receipt;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A call already answered 200 must still be stored: Kakao will not send it again (KAKAO_API.md 7.1), so a
+   * write that fails (the database went away meanwhile) is tried again until it commits. The write is
+   * idempotent (dedupe key), so a retry after a commit whose acknowledgement was lost does nothing.
+   */
+  private async keepWriting(attempt: Promise<Receipt>, write: () => Promise<Receipt>): Promise<void> {
+    for (let delay = LATE_WRITE_RETRY_MS.first; ; delay = Math.min(delay * 2, LATE_WRITE_RETRY_MS.max)) {
+      try {
+        await attempt;
+        this.logger.log('The delayed webhook inbox write committed');
+        return;
+      } catch (err) {
+        if (this.stopping) {
+          this.logger.error(`A webhook call was answered but could not be stored: ${(err as Error).message}`);
+          return;
+        }
+        this.logger.warn(
+          `A webhook call answered but not stored yet, retrying in ${delay} ms: ${(err as Error).message}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      attempt = write();
+    }
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
   }
 }
