@@ -196,12 +196,16 @@ function seal(plaintext: string, aad: string): string {
 const FINGERPRINT_KEY = createHmac('sha256', ENC_KEY).update('fingerprint-key').digest();
 const kakaoUserHash = (kakaoUserId: string) =>
   createHmac('sha256', FINGERPRINT_KEY).update(`kakao-user\0${kakaoUserId}`).digest();
+const ACCOUNT_LOCK_CLASS = 0x4b414b41;
+const accountLockKey = (kakaoUserId: string) =>
+  createHash('sha256').update(`kakao-account:${kakaoUserId}`).digest().readInt32BE(0);
 const hashToken = (t: string) => createHash('sha256').update(t).digest();
 
 // ---- the same SQL as the service ---------------------------------------------------------------------------
 const pool = new Pool({ connectionString: must('DATABASE_URL'), max: Number(env.DB_POOL_SIZE ?? 10) });
 
 const SQL = {
+  lockAccount: `SELECT pg_advisory_xact_lock($1::int, $2::int)`,
   unlinkedAt: `SELECT unlinked_at FROM kakao_unlinks WHERE kakao_user_hash = $1`,
   lockTerms: `UPDATE members SET
          terms_synced_at = CASE WHEN $2 = 'read' THEN now() ELSE terms_synced_at END,
@@ -482,6 +486,8 @@ app.post('/auth/kakao/code', async (request, reply) => {
   if (tokens.id_token) await verifyIdToken(tokens.id_token, profile.kakaoId);
   const missing = REQUIRED_ITEMS.filter((i) => !profile.agreedItems.includes(i));
   const outcome = await inTransaction(async (c) => {
+    // The service serialises the transactions deciding about one Kakao account (KakaoUnlinks.lockAccount).
+    await c.query(SQL.lockAccount, [ACCOUNT_LOCK_CLASS, accountLockKey(profile.kakaoId)]);
     const linked = (
       await c.query<{ member_id: string; identity_id: string; status: string }>(SQL.findByKakaoId, [profile.kakaoId])
     ).rows[0];
