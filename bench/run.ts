@@ -4,7 +4,7 @@
  *
  *   npm run bench                     scenarios 1–5, emulator throughput, cold start (under 10 minutes)
  *   npm run bench -- --soak           plus the 10-minute mixed soak (scenario 6)
- *   npm run bench -- --profile        plus CPU profiles of the service under scenarios 1 and 3
+ *   npm run bench -- --profile        plus CPU profiles of the service under scenarios 1, 2 and 3
  *   npm run bench -- --quick          short rounds, for checking the runner itself (figures not meaningful)
  *   npm run bench -- --only=1,3       only these scenarios (plus the emulator and cold start unless --only)
  *   npm run bench -- --rounds=7 --duration=6
@@ -774,10 +774,11 @@ async function main(): Promise<void> {
     if (PROFILE) {
       profiles = {};
       const profDir = path.join(workDir, 'profiles');
-      for (const s of all.filter((x) => x.id === '1' || x.id === '3')) {
+      // The cheap request paths, where the framework's share shows; with --only, the chosen ones among them.
+      for (const s of all.filter((x) => ['1', '2', '3'].includes(x.id) && wanted(x.id))) {
         profiles[s.id] = await profileService(s, profDir);
       }
-      profiles.coldStart = await profileColdStart(profDir);
+      if (!ONLY) profiles.coldStart = await profileColdStart(profDir);
     }
     await stack.service.stop();
     await stack.baseline.stop();
