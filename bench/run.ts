@@ -500,6 +500,9 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
   log(
     `\n== Scenario 6: ${SOAK_MINUTES}-minute mixed soak at ${total}/s (60% of scenario 1's ${s1Max}/s)${webhookAvailable ? '' : ' (webhook not available: its 1% goes to scenario 1)'}`,
   );
+  // prom-client samples the loop with monitorEventLoopDelay({ resolution: 10 }), whose histogram holds the
+  // whole interval between its timer's ticks: an idle loop reads 10 ms. The delay is what exceeds that.
+  const PROM_CLIENT_ELD_RESOLUTION_MS = 10;
   const samples: Array<{ t: number; rss: number; eldP99Ms?: number }> = [];
   const started = Date.now();
   await metric('nodejs_eventloop_lag_p99_seconds'); // resets prom-client's window
@@ -508,7 +511,7 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
       samples.push({
         t: Math.round((Date.now() - started) / 1000),
         rss: rssBytes(stack.service.pid),
-        eldP99Ms: v === undefined ? undefined : round(v * 1000, 2),
+        eldP99Ms: v === undefined ? undefined : round(Math.max(0, v * 1000 - PROM_CLIENT_ELD_RESOLUTION_MS), 2),
       }),
     );
   }, 10_000);
@@ -570,7 +573,7 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
     met: errors === 0 && growth < 0.1 && Math.max(...eld) < 20,
   };
   log(
-    `   errors ${errors}, RSS ${report.rssMinute2Mb} → ${report.rssEndMb} MB (${round(growth * 100, 1)}%), event-loop delay p99 worst 10 s window ${report.eventLoopDelayP99Ms.worstWindow} ms`,
+    `   errors ${errors}, RSS ${report.rssMinute2Mb} → ${report.rssEndMb} MB (${round(growth * 100, 1)}%), event-loop delay p99 (beyond the 10 ms sampling interval) worst 10 s window ${report.eventLoopDelayP99Ms.worstWindow} ms, median window ${report.eventLoopDelayP99Ms.medianWindow} ms`,
   );
   return report;
 }
