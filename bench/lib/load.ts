@@ -102,11 +102,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
   if (options.keepLatencies && latencies.length > 0) {
     Object.defineProperty(out, 'latencies', { value: latencies, enumerable: false });
-    out.p50 = round(percentile(latencies, 50), 3);
-    out.p90 = round(percentile(latencies, 90), 3);
-    out.p99 = round(percentile(latencies, 99), 3);
-    out.p999 = round(percentile(latencies, 99.9), 3);
-    out.max = round(Math.max(...latencies), 3);
+    addPercentiles(out, latencies);
   }
   return out;
 }
@@ -127,12 +123,18 @@ export function mergeRuns(runs: LoadResult[]): LoadResult {
     seconds: round(seconds, 2),
     statusCodes: codes,
   };
-  if (latencies.length > 0) {
-    out.p50 = round(percentile(latencies, 50), 3);
-    out.p90 = round(percentile(latencies, 90), 3);
-    out.p99 = round(percentile(latencies, 99), 3);
-    out.p999 = round(percentile(latencies, 99.9), 3);
-    out.max = round(Math.max(...latencies), 3);
-  }
+  if (latencies.length > 0) addPercentiles(out, latencies);
   return out;
+}
+
+function addPercentiles(out: LoadResult, latencies: number[]): void {
+  out.p50 = round(percentile(latencies, 50), 3);
+  out.p90 = round(percentile(latencies, 90), 3);
+  out.p99 = round(percentile(latencies, 99), 3);
+  out.p999 = round(percentile(latencies, 99.9), 3);
+  // A loop, not Math.max(...latencies): a long run's hundreds of thousands of arguments overflow the stack.
+  out.max = round(
+    latencies.reduce((a, b) => (b > a ? b : a), -Infinity),
+    3,
+  );
 }
