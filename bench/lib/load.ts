@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { Agent, request } from 'node:http';
 import { percentile, round } from './stats';
 
 /** One request as autocannon builds it; `next()` may vary it per request (tokens, codes). */
@@ -45,7 +46,17 @@ export interface LoadResult {
   max?: number;
 }
 
+/**
+ * Unlimited runs go through autocannon (closed loop: each connection sends its next request when the last is
+ * answered). A fixed rate goes through `runOpenLoop`: autocannon's rate limit lets every connection send its
+ * share at the top of each second, so a "fixed rate" arrived as one burst per second and its latencies
+ * measured how the burst queued, not the service.
+ */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  return options.rate ? runOpenLoop({ ...options, rate: options.rate }) : runClosedLoop(options);
+}
+
+async function runClosedLoop(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   const instance = autocannon({
     url: options.url,
@@ -98,6 +109,97 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     errors: result.errors,
     timeouts: result.timeouts,
     seconds: round(seconds, 2),
+    statusCodes: codes,
+  };
+  if (options.keepLatencies && latencies.length > 0) {
+    Object.defineProperty(out, 'latencies', { value: latencies, enumerable: false });
+    addPercentiles(out, latencies);
+  }
+  return out;
+}
+
+/**
+ * Open-loop load at a fixed arrival rate: request i is due at start + i / rate, whatever happened to the
+ * requests before it (arrivals of independent clients). Its latency runs from that due time, so waiting for
+ * a free connection on our side counts too and a stalled server cannot slow the arrivals down (coordinated
+ * omission). At most `connections` requests are in flight on keep-alive sockets; later ones wait their turn.
+ */
+export async function runOpenLoop(options: LoadOptions & { rate: number }): Promise<LoadResult> {
+  const url = new URL(options.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections, scheduling: 'fifo' });
+  const fixed = Array.isArray(options.next) ? options.next : undefined;
+  const total = Math.max(1, Math.round(options.rate * options.durationSec));
+  const settle = options.settleMs ?? 500;
+  const latencies: number[] = [];
+  const codes: Record<string, number> = {};
+  let ok = 0;
+  let errors = 0;
+  let timeouts = 0;
+  let answered = 0;
+  let sent = 0;
+
+  const one = (due: number, spec: RequestSpec) =>
+    new Promise<void>((resolve) => {
+      const headers: Record<string, string | number> = { ...(spec.headers ?? {}) };
+      if (spec.body !== undefined) headers['content-length'] = Buffer.byteLength(spec.body);
+      const req = request(
+        { host: url.hostname, port: url.port, path: spec.path, method: spec.method, headers, agent, timeout: 10_000 },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            codes[status] = (codes[status] ?? 0) + 1;
+            answered++;
+            if (status >= 200 && status < 300) {
+              ok++;
+              if (options.keepLatencies && due - started >= settle) latencies.push(performance.now() - due);
+            }
+            resolve();
+          });
+          res.on('error', () => {
+            errors++;
+            resolve();
+          });
+        },
+      );
+      req.on('timeout', () => {
+        timeouts++;
+        req.destroy(new Error('timeout'));
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(spec.body);
+    });
+
+  const inFlight: Array<Promise<void>> = [];
+  const started = performance.now() + 5;
+  await new Promise<void>((done) => {
+    const tick = () => {
+      const now = performance.now();
+      // Every request due by now goes out in this tick; a timer tick (~1 ms) is the arrivals' granularity.
+      while (sent < total && started + (sent * 1000) / options.rate <= now) {
+        const spec = fixed ? fixed[sent % fixed.length] : (options.next as () => RequestSpec)();
+        inFlight.push(one(started + (sent * 1000) / options.rate, spec));
+        sent++;
+      }
+      if (sent < total) setTimeout(tick, 1);
+      else done();
+    };
+    setTimeout(tick, 5);
+  });
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  const out: LoadResult = {
+    requests: answered + errors,
+    // Answers per second of the arrival window: a server that keeps up answers at the offered rate.
+    rps: round(ok / Math.max(options.durationSec, seconds), 1),
+    non2xx: answered - ok,
+    errors: errors - timeouts,
+    timeouts,
+    seconds: round(Math.max(options.durationSec, seconds), 2),
     statusCodes: codes,
   };
   if (options.keepLatencies && latencies.length > 0) {
