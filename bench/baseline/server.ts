@@ -480,9 +480,12 @@ app.post('/auth/kakao/code', async (request, reply) => {
   if (!ALLOWED_CODE_REDIRECTS.includes(body.redirectUri)) throw new HttpError(400, 'REDIRECT_URI_NOT_ALLOWED');
   const requestId = randomUUID();
   const tokens = await exchangeCode(body.code, body.redirectUri);
-  const user = (await kapiGet('/v2/user/me?secure_resource=true', tokens.access_token)) as KakaoUserRaw;
+  // The user and the terms in parallel, as the service reads them (KakaoAccountReader).
+  const [user] = await Promise.all([
+    kapiGet('/v2/user/me?secure_resource=true', tokens.access_token) as Promise<KakaoUserRaw>,
+    WITH_TERMS ? kapiGet('/v2/user/service_terms', tokens.access_token) : undefined,
+  ]);
   const profile = toKakaoProfile(user);
-  if (WITH_TERMS) await kapiGet('/v2/user/service_terms', tokens.access_token);
   if (tokens.id_token) await verifyIdToken(tokens.id_token, profile.kakaoId);
   const missing = REQUIRED_ITEMS.filter((i) => !profile.agreedItems.includes(i));
   const outcome = await inTransaction(async (c) => {

@@ -19,7 +19,7 @@ import { RateLimited } from '../common/rate-limit/rate-limit';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { KakaoClient } from '../kakao/kakao.client';
-import { toKakaoProfile } from '../kakao/kakao-profile';
+import { KakaoAccountReader } from './kakao-account.reader';
 import { LoginOutcomeDto, MemberDto, toLoginOutcomeDto, toMemberDto } from '../members/dto/member.dto';
 import { CurrentPrincipal, type Principal } from '../tokens/principal';
 import type { LoginOutcome } from '../members/login-outcome';
@@ -65,6 +65,7 @@ export class KakaoAuthController {
     private readonly transactions: LoginTransactionsRepository,
     private readonly sessions: SessionsService,
     private readonly kakao: KakaoClient,
+    private readonly accounts: KakaoAccountReader,
     private readonly catalog: TermsCatalog,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -150,9 +151,10 @@ export class KakaoAuthController {
     try {
       if (query.error) throw new AppException(kakaoErrorCode(query.error), `Kakao answered ${query.error}`);
       if (!query.code) throw new AppException('VALIDATION_FAILED', 'The code parameter is missing');
-      const { profile, tokens } = await this.passport.complete(query.code, query.state, tx);
+      const { profile, kakaoTerms, tokens } = await this.passport.complete(query.code, query.state, tx);
       outcome = await this.logins.complete({
         profile,
+        kakaoTerms,
         tokens,
         intent: tx.intent,
         memberId: tx.memberId,
@@ -186,10 +188,11 @@ export class KakaoAuthController {
   @ApiOkResponse({ type: LoginOutcomeDto })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'REDIRECT_URI_NOT_ALLOWED, KAKAO_TOKEN_EXCHANGE_FAILED' })
   async code(@Body() body: CodeLoginRequestDto, @RequestId() requestId: string): Promise<LoginOutcomeDto> {
-    const { profile, tokens } = await this.logins.fromCode(body);
+    const { profile, kakaoTerms, tokens } = await this.logins.fromCode(body);
     return toLoginOutcomeDto(
       await this.logins.complete({
         profile,
+        kakaoTerms,
         tokens,
         intent: 'login',
         nonce: body.nonce,
@@ -217,7 +220,7 @@ export class KakaoAuthController {
     if (info.app_id !== this.config.kakao.appId) {
       throw new AppException('UNAUTHENTICATED', 'The Kakao access token belongs to another app');
     }
-    const profile = toKakaoProfile(await this.kakao.getUser(body.accessToken));
+    const { profile, kakaoTerms } = await this.accounts.read(body.accessToken);
     if (profile.kakaoId !== info.id)
       throw new AppException('UNAUTHENTICATED', 'The Kakao access token does not match its user');
     const tokens = {
@@ -229,6 +232,7 @@ export class KakaoAuthController {
     return toLoginOutcomeDto(
       await this.logins.complete({
         profile,
+        kakaoTerms,
         tokens,
         intent: 'login',
         nonce: body.nonce,
@@ -341,9 +345,10 @@ export class MemberKakaoController {
     @Body() body: CodeLoginRequestDto,
     @RequestId() requestId: string,
   ): Promise<MemberDto> {
-    const { profile, tokens } = await this.logins.fromCode(body);
+    const { profile, kakaoTerms, tokens } = await this.logins.fromCode(body);
     const outcome = await this.logins.complete({
       profile,
+      kakaoTerms,
       tokens,
       intent: 'link',
       memberId: principal.memberId,

@@ -9,12 +9,13 @@ import { KakaoLoginService } from './kakao-login.service';
 import { KakaoLogoutListener } from './kakao-logout.listener';
 import { KakaoPassport } from './kakao-passport';
 import { KakaoStrategy } from './kakao.strategy';
+import { KakaoAccountReader } from './kakao-account.reader';
 import { LoginTransactionsRepository } from './login-transactions.repository';
 
 /** The Kakao login flows: redirect (passport), hybrid code, native SDK tokens, tickets. */
 @Module({
   imports: [PassportModule, KakaoModule, MembersModule, TermsModule, TokensModule],
   controllers: [KakaoAuthController, MemberKakaoController],
-  providers: [KakaoStrategy, KakaoPassport, KakaoLoginService, LoginTransactionsRepository, KakaoLogoutListener],
+  providers: [KakaoAccountReader, KakaoStrategy, KakaoPassport, KakaoLoginService, LoginTransactionsRepository, KakaoLogoutListener],
 })
 export class KakaoAuthModule {}

@@ -8,7 +8,7 @@ import { AppException } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { KakaoIdTokenVerifier } from '../kakao/kakao-id-token.verifier';
-import { KakaoProfile, toKakaoProfile } from '../kakao/kakao-profile';
+import { KakaoProfile } from '../kakao/kakao-profile';
 import { KakaoClient } from '../kakao/kakao.client';
 import { KakaoTokenStore } from '../kakao/kakao-token.store';
 import { KakaoUnlinks } from '../kakao/kakao-unlinks';
@@ -22,6 +22,7 @@ import { normalizeEmail, normalizeName } from '../common/normalize';
 import { hashToken, SessionsService } from '../tokens/sessions.service';
 import type { LoginIntent } from './login-transactions.repository';
 import { LoginTransactionsRepository } from './login-transactions.repository';
+import { KakaoAccount, KakaoAccountReader } from './kakao-account.reader';
 import { KakaoTermsRead, TermsMissing, TermsService } from '../terms/terms.service';
 
 export const TICKET_TTL_SECONDS = 60;
@@ -114,13 +115,15 @@ export class KakaoLoginService {
     private readonly transactions: LoginTransactionsRepository,
     private readonly cipher: TokenCipher,
     private readonly kakao: KakaoClient,
+    private readonly accounts: KakaoAccountReader,
     private readonly terms: TermsService,
     private readonly unlinks: KakaoUnlinks,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   async complete(input: KakaoLoginInput): Promise<LoginOutcome> {
-    // Kakao Sync terms are read at every Kakao login, alongside the id_token check (readKakao never throws).
+    // Kakao Sync terms are read at every Kakao login: with the user (KakaoAccountReader) when the caller read
+    // them, otherwise here alongside the id_token check (readKakao never throws).
     const [claims, kakaoTerms] = await Promise.all([
       this.checkIdToken(input),
       input.kakaoTerms ?? this.terms.readKakao({ accessToken: input.tokens.access_token }),
@@ -141,12 +144,12 @@ export class KakaoLoginService {
     code: string;
     redirectUri: string;
     codeVerifier?: string;
-  }): Promise<{ profile: KakaoProfile; tokens: KakaoTokenResponse }> {
+  }): Promise<KakaoAccount & { tokens: KakaoTokenResponse }> {
     if (!this.config.allowedCodeRedirectUris.includes(input.redirectUri)) {
       throw new AppException('REDIRECT_URI_NOT_ALLOWED', 'This redirect URI is not accepted for code logins');
     }
     const tokens = await this.kakao.exchangeCode(input);
-    return { profile: toKakaoProfile(await this.kakao.getUser(tokens.access_token)), tokens };
+    return { ...(await this.accounts.read(tokens.access_token)), tokens };
   }
 
   /** A one-time ticket that carries a finished login to the front-end without putting tokens in a URL. */

@@ -7,9 +7,9 @@ import { TokenCipher } from '../common/crypto/token-cipher';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { KakaoClient } from '../kakao/kakao.client';
-import { KakaoProfile, toKakaoProfile } from '../kakao/kakao-profile';
 import type { KakaoTokenResponse } from '../kakao/kakao.types';
 import { hashToken } from '../tokens/sessions.service';
+import { KakaoAccount, KakaoAccountReader } from './kakao-account.reader';
 import { LoginIntent, LoginTransaction, LoginTransactionsRepository } from './login-transactions.repository';
 
 export const KAKAO_STRATEGY = 'kakao';
@@ -32,15 +32,14 @@ export interface PassportRequest {
   context?: LoginRequestContext;
 }
 
-export interface KakaoLoginResult {
-  profile: KakaoProfile;
+export interface KakaoLoginResult extends KakaoAccount {
   tokens: KakaoTokenResponse;
 }
 
 const random = () => randomBytes(32).toString('base64url');
 
 /**
- * Kakao Login as a passport-oauth2 strategy. It only maps: Kakao's answer becomes a typed KakaoProfile.
+ * Kakao Login as a passport-oauth2 strategy. It only maps: Kakao's answer becomes a typed KakaoProfile (with the terms read alongside).
  * State, nonce and PKCE live in login_transactions (any instance can finish a login); the code exchange and
  * the profile call go through the one KakaoClient.
  */
@@ -49,6 +48,7 @@ export class KakaoStrategy extends PassportStrategy(Strategy, KAKAO_STRATEGY, 5)
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly kakao: KakaoClient,
+    private readonly accounts: KakaoAccountReader,
     transactions: LoginTransactionsRepository,
     cipher: TokenCipher,
   ) {
@@ -78,8 +78,8 @@ export class KakaoStrategy extends PassportStrategy(Strategy, KAKAO_STRATEGY, 5)
   }
 
   override userProfile(accessToken: string, done: (err?: unknown, profile?: unknown) => void): void {
-    this.kakao.getUser(accessToken).then(
-      (user) => done(null, toKakaoProfile(user)),
+    this.accounts.read(accessToken).then(
+      (account) => done(null, account),
       (err: unknown) => done(err),
     );
   }
@@ -98,9 +98,9 @@ export class KakaoStrategy extends PassportStrategy(Strategy, KAKAO_STRATEGY, 5)
     _accessToken: string,
     _refreshToken: string,
     params: KakaoTokenResponse,
-    profile: KakaoProfile,
+    account: KakaoAccount,
   ): KakaoLoginResult {
-    return { profile, tokens: params };
+    return { ...account, tokens: params };
   }
 }
 

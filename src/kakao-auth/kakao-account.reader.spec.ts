@@ -1,0 +1,62 @@
+import type { KakaoClient } from '../kakao/kakao.client';
+import type { KakaoUserRaw } from '../kakao/kakao.types';
+import type { KakaoTermsRead, TermsService } from '../terms/terms.service';
+import { KakaoAccountReader } from './kakao-account.reader';
+
+/** A promise whose settling the test decides. */
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('KakaoAccountReader', () => {
+  const user: KakaoUserRaw = { id: '9007199254740993', kakao_account: { email: 'a@example.com' } };
+  const terms: KakaoTermsRead = { ok: true, terms: [{ tag: 'service_2026', required: true, agreed: true, revocable: false }] };
+
+  function reader(getUser: () => Promise<KakaoUserRaw>, readKakao: () => Promise<KakaoTermsRead>) {
+    const calls: string[] = [];
+    const kakao = { getUser: (t: string) => (calls.push(`user:${t}`), getUser()) } as unknown as KakaoClient;
+    const termsService = {
+      readKakao: (target: { accessToken: string }) => (calls.push(`terms:${target.accessToken}`), readKakao()),
+    } as unknown as TermsService;
+    return { reader: new KakaoAccountReader(kakao, termsService), calls };
+  }
+
+  it('asks Kakao for the terms before the user read has answered (one round trip, not two)', async () => {
+    const pendingUser = deferred<KakaoUserRaw>();
+    const { reader: r, calls } = reader(
+      () => pendingUser.promise,
+      async () => terms,
+    );
+    const read = r.read('access-1');
+    await Promise.resolve();
+    expect(calls).toEqual(['user:access-1', 'terms:access-1']);
+    pendingUser.resolve(user);
+    const account = await read;
+    expect(account.profile.kakaoId).toBe('9007199254740993');
+    expect(account.profile.email).toBe('a@example.com');
+    expect(account.kakaoTerms).toBe(terms);
+  });
+
+  it('keeps the login going with a failed terms read', async () => {
+    const failed: KakaoTermsRead = { ok: false, error: new Error('down') };
+    const { reader: r } = reader(
+      async () => user,
+      async () => failed,
+    );
+    await expect(r.read('access-2')).resolves.toMatchObject({ profile: { kakaoId: user.id }, kakaoTerms: failed });
+  });
+
+  it('fails with the user read', async () => {
+    const { reader: r } = reader(
+      () => Promise.reject(new Error('KAKAO_UNAVAILABLE')),
+      async () => terms,
+    );
+    await expect(r.read('access-3')).rejects.toThrow('KAKAO_UNAVAILABLE');
+  });
+});
