@@ -140,36 +140,41 @@ export async function runOpenLoop(options: LoadOptions & { rate: number }): Prom
 
   const one = (due: number, spec: RequestSpec) =>
     new Promise<void>((resolve) => {
+      // A request ends once: a timeout destroys it, and both the request and its response may then report
+      // the same failure.
+      let ended = false;
+      const end = (outcome: () => void) => {
+        if (ended) return;
+        ended = true;
+        outcome();
+        resolve();
+      };
+      const failed = () => end(() => errors++);
       const headers: Record<string, string | number> = { ...(spec.headers ?? {}) };
       if (spec.body !== undefined) headers['content-length'] = Buffer.byteLength(spec.body);
       const req = request(
         { host: url.hostname, port: url.port, path: spec.path, method: spec.method, headers, agent, timeout: 10_000 },
         (res) => {
           res.resume();
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            codes[status] = (codes[status] ?? 0) + 1;
-            answered++;
-            if (status >= 200 && status < 300) {
-              ok++;
-              if (options.keepLatencies && due - started >= settle) latencies.push(performance.now() - due);
-            }
-            resolve();
-          });
-          res.on('error', () => {
-            errors++;
-            resolve();
-          });
+          res.on('end', () =>
+            end(() => {
+              const status = res.statusCode ?? 0;
+              codes[status] = (codes[status] ?? 0) + 1;
+              answered++;
+              if (status >= 200 && status < 300) {
+                ok++;
+                if (options.keepLatencies && due - started >= settle) latencies.push(performance.now() - due);
+              }
+            }),
+          );
+          res.on('error', failed);
         },
       );
       req.on('timeout', () => {
-        timeouts++;
+        if (!ended) timeouts++;
         req.destroy(new Error('timeout'));
       });
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
+      req.on('error', failed);
       req.end(spec.body);
     });
 
