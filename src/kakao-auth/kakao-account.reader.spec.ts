@@ -16,7 +16,10 @@ function deferred<T>() {
 
 describe('KakaoAccountReader', () => {
   const user: KakaoUserRaw = { id: '9007199254740993', kakao_account: { email: 'a@example.com' } };
-  const terms: KakaoTermsRead = { ok: true, terms: [{ tag: 'service_2026', required: true, agreed: true, revocable: false }] };
+  const terms: KakaoTermsRead = {
+    ok: true,
+    terms: [{ tag: 'service_2026', required: true, agreed: true, revocable: false }],
+  };
 
   function reader(getUser: () => Promise<KakaoUserRaw>, readKakao: () => Promise<KakaoTermsRead>) {
     const calls: string[] = [];

@@ -16,6 +16,13 @@ import { LoginTransactionsRepository } from './login-transactions.repository';
 @Module({
   imports: [PassportModule, KakaoModule, MembersModule, TermsModule, TokensModule],
   controllers: [KakaoAuthController, MemberKakaoController],
-  providers: [KakaoAccountReader, KakaoStrategy, KakaoPassport, KakaoLoginService, LoginTransactionsRepository, KakaoLogoutListener],
+  providers: [
+    KakaoAccountReader,
+    KakaoStrategy,
+    KakaoPassport,
+    KakaoLoginService,
+    LoginTransactionsRepository,
+    KakaoLogoutListener,
+  ],
 })
 export class KakaoAuthModule {}
