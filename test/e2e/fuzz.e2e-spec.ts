@@ -10,6 +10,7 @@
  * `npm test` runs a bounded number of cases per property; `FUZZ_RUNS=2000` (or `npm run test:extended`)
  * runs many more, and `FUZZ_SEED=<seed>` replays the seed a failure reports.
  */
+import { maxHeaderSize } from 'node:http';
 import fc from 'fast-check';
 import { QueueService } from '../../src/queue/queue.service';
 import { MAIL_QUEUE } from '../../src/mail/mail.service';
@@ -466,7 +467,11 @@ describe('hostile input fuzz: every endpoint answers a documented success or a 4
                 ? `?app_id=${APP_ID}&user_id=9000000000000000001&referrer_type=UNLINK_FROM_APPS`
                 : '';
             const res = await check({ method: e.method, path: path + query, headers, body }, { success: [] });
-            expect(res.status === 401 || res.status === 400).toBe(true);
+            // Headers together over Node's limit are refused before any guard runs, with 431 (in the error shape,
+            // which check() asserts); the other headers of the request take well under 1 KiB.
+            const authBytes = [authorization].flat().reduce((n, v) => n + Buffer.byteLength(v), 0);
+            const refusals = authBytes > maxHeaderSize - 1024 ? [400, 401, 431] : [400, 401];
+            expect(refusals).toContain(res.status);
           },
         ),
         fuzzParameters(300),
