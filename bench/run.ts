@@ -23,6 +23,7 @@ import {
   HYBRID_REDIRECT as HYBRID,
   SERVICE_CLIENT,
   SERVICE_ENTRY,
+  cleanEnv,
   serviceEnvironment,
   Stack,
   startStack,
@@ -457,26 +458,37 @@ async function kakaoLatency(scenario: Scenario, report: ScenarioReport, kakaoPat
   }
 }
 
+/**
+ * The storm against each side in turn: scenario 1 alone, then with 1,000 unlinks/s. The baseline's ratio is
+ * the floor: what the same core gives a bare server that only stores the calls (no worker applies them).
+ */
 async function webhookStorm(s1: Scenario, s5: Scenario, s1Report: ScenarioReport, report: ScenarioReport) {
   const rate = Math.round((s1Report.baselineRps ?? 1000) * 0.65 * 0.6);
   log(`   storm: scenario 1 at ${rate}/s alone (${ALONE_SECONDS} s), then with 1,000 unlinks/s (${STORM_SECONDS} s)`);
-  const alone = await load(s1, 'service', ALONE_SECONDS, rate, true);
-  const storm = runLoad({
-    url: stack.serviceUrl,
-    connections: 20,
-    durationSec: STORM_SECONDS,
-    rate: 1000,
-    next: await s5.requests('service', 0),
-  });
-  const during = await load(s1, 'service', STORM_SECONDS, rate, true);
-  const stormResult = await storm;
-  const p99Ratio = round((during.p99 ?? 0) / (alone.p99 ?? 1), 2);
-  log(
-    `   scenario 1 p99 alone ${alone.p99} ms, during the storm ${during.p99} ms (${p99Ratio}×); storm ${stormResult.rps}/s ok`,
-  );
+  const sides: Partial<Record<Target, Record<string, unknown> & { p99Ratio: number }>> = {};
+  for (const target of ['service', 'baseline'] as const) {
+    const alone = await load(s1, target, ALONE_SECONDS, rate, true);
+    const storm = runLoad({
+      url: urlOf(target),
+      connections: 20,
+      durationSec: STORM_SECONDS,
+      rate: 1000,
+      next: await s5.requests(target, 0),
+    });
+    const during = await load(s1, target, STORM_SECONDS, rate, true);
+    const stormResult = await storm;
+    const p99Ratio = round((during.p99 ?? 0) / (alone.p99 ?? 1), 2);
+    log(
+      `   ${target}: scenario 1 p99 alone ${alone.p99} ms, during the storm ${during.p99} ms (${p99Ratio}×); storm answered ${stormResult.rps}/s (${stormResult.non2xx + stormResult.errors} bad)`,
+    );
+    sides[target] = { alone, during, storm: stormResult, p99Ratio };
+    // The backlog a storm leaves (the service's worker applying the calls) must not spill into the next side.
+    await quiet();
+  }
+  const p99Ratio = sides.service!.p99Ratio;
   report.extra = {
     ...report.extra,
-    storm: { rate, alone, during, storm: stormResult, p99Ratio, met: p99Ratio <= 1.5 },
+    storm: { rate, ...sides.service, p99Ratio, met: p99Ratio <= 1.5, baseline: sides.baseline },
   };
 }
 
@@ -615,6 +627,129 @@ async function coldStart(runs: number) {
   }
   log(`   ${times.join(' s, ')} s → median ${median(times)} s`);
   return { runs: times, medianSeconds: median(times), target: 1.5, met: median(times) <= 1.5 };
+}
+
+/**
+ * What the brief's stack costs to load before any of our code runs: a process that only requires these
+ * packages and exits, next to one that does nothing, on the server core. The cold start cannot be shorter.
+ */
+const STACK_PACKAGES = [
+  'reflect-metadata',
+  '@nestjs/common',
+  '@nestjs/core',
+  '@nestjs/platform-fastify',
+  '@nestjs/passport',
+  'passport-oauth2',
+  '@nestjs/jwt',
+  'jose',
+  'typeorm',
+  '@nestjs/typeorm',
+  'pg',
+  'class-validator',
+  'class-transformer',
+  '@nestjs/swagger',
+];
+
+async function exitTime(args: string[]): Promise<number> {
+  const started = performance.now();
+  const child = startNode(args, { name: 'floor', core: SERVER_CORE, env: cleanEnv() });
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${child.output.join('\n')}`);
+  return (performance.now() - started) / 1000;
+}
+
+async function coldStartFloor(runs: number) {
+  const load = `const r = require('node:module').createRequire(${JSON.stringify(path.join(ROOT, 'package.json'))}); for (const p of ${JSON.stringify(STACK_PACKAGES)}) r(p);`;
+  const bare: number[] = [];
+  const stackOnly: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    bare.push(await exitTime(['-e', '0']));
+    stackOnly.push(await exitTime(['-e', load]));
+  }
+  const result = {
+    packages: STACK_PACKAGES,
+    nodeAloneSeconds: round(median(bare), 3),
+    loadingTheStackSeconds: round(median(stackOnly), 3),
+  };
+  log(
+    `   floor: node alone ${result.nodeAloneSeconds} s; node requiring the stack's packages and exiting ${result.loadingTheStackSeconds} s`,
+  );
+  return result;
+}
+
+/** Raw RS256 signatures per second on the server core: the ceiling of an emulator that signs an id_token per code. */
+async function rsaSigningFloor(): Promise<{ signaturesPerSecond: number }> {
+  const script = `const c = require('node:crypto');
+const { privateKey } = c.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const data = Buffer.alloc(600, 1); let n = 0; const end = performance.now() + ${QUICK ? 1000 : 3000};
+while (performance.now() < end) { c.sign('sha256', data, privateKey); n++; }
+console.log(JSON.stringify({ signaturesPerSecond: Math.round(n / ${QUICK ? 1 : 3}) }));`;
+  const child = startNode(['-e', script], { name: 'rsa-floor', core: SERVER_CORE, env: cleanEnv() });
+  await child.exited;
+  const result = JSON.parse(child.output[child.output.length - 1]) as { signaturesPerSecond: number };
+  log(`   floor: RS256 (2048-bit) signatures alone, one core: ${result.signaturesPerSecond}/s`);
+  return result;
+}
+
+/**
+ * Nest's request pipeline alone (bench/floor/framework.ts): an empty introspection route under Nest and
+ * under bare Fastify, A/B on the server core. Its cost per request, added to the baseline's, bounds the
+ * ratio any Nest service can reach on a scenario.
+ */
+async function frameworkFloor() {
+  log('\n== Framework floor: an empty POST /introspect (guard, DTO validation) under Nest vs bare Fastify');
+  const spec: RequestSpec = {
+    method: 'POST',
+    path: '/introspect',
+    ...json({ token: 'x'.repeat(300) }, { authorization: `Basic ${Buffer.from('floor:secret').toString('base64')}` }),
+  };
+  const sides = {} as Record<'nest' | 'fastify', { child: Awaited<ReturnType<typeof startNode>>; url: string }>;
+  for (const mode of ['nest', 'fastify'] as const) {
+    const port = await freePort();
+    const child = startNode([path.join(ROOT, 'dist', 'bench', 'floor', 'framework.js'), mode], {
+      name: `floor-${mode}`,
+      core: SERVER_CORE,
+      env: { ...cleanEnv(), FLOOR_PORT: String(port), NODE_ENV: 'production' },
+    });
+    const deadline = Date.now() + 30_000;
+    while (!child.output.includes('ready')) {
+      if (Date.now() > deadline || child.proc.exitCode !== null)
+        throw new Error(`floor ${mode}: ${child.output.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    sides[mode] = { child, url: `http://127.0.0.1:${port}` };
+  }
+  const run = async (mode: 'nest' | 'fastify', durationSec: number) => {
+    const cpu0 = cpuSeconds(sides[mode].child.pid);
+    const r = await runLoad({ url: sides[mode].url, connections: CONNECTIONS, durationSec, next: [spec] });
+    if (r.non2xx + r.errors > 0) throw new Error(`floor ${mode}: ${r.non2xx + r.errors} bad answers`);
+    return {
+      rps: r.rps,
+      microsPerRequest: Math.round(((cpuSeconds(sides[mode].child.pid) - cpu0) * 1e6) / (r.rps * r.seconds)),
+    };
+  };
+  try {
+    for (const mode of ['nest', 'fastify'] as const) await run(mode, WARMUP);
+    const rounds: Array<{
+      nest: { rps: number; microsPerRequest: number };
+      fastify: { rps: number; microsPerRequest: number };
+    }> = [];
+    for (let i = 0; i < Math.min(ROUNDS, 5); i++)
+      rounds.push({ nest: await run('nest', DURATION), fastify: await run('fastify', DURATION) });
+    const result = {
+      nestRps: round(median(rounds.map((r) => r.nest.rps)), 1),
+      fastifyRps: round(median(rounds.map((r) => r.fastify.rps)), 1),
+      throughputRatio: ratioStats(rounds.map((r) => round(r.nest.rps / r.fastify.rps, 3))),
+      nestMicrosPerRequest: median(rounds.map((r) => r.nest.microsPerRequest)),
+      fastifyMicrosPerRequest: median(rounds.map((r) => r.fastify.microsPerRequest)),
+    };
+    log(
+      `   Nest ${result.nestRps}/s (${result.nestMicrosPerRequest} µs CPU each), Fastify ${result.fastifyRps}/s (${result.fastifyMicrosPerRequest} µs) → ${result.throughputRatio.median}× (${result.throughputRatio.min}–${result.throughputRatio.max})`,
+    );
+    return { ...result, nestOverheadMicros: result.nestMicrosPerRequest - result.fastifyMicrosPerRequest };
+  } finally {
+    for (const side of Object.values(sides)) await side.child.stop();
+  }
 }
 
 /** Where the start-up time goes: a service started under --cpu-prof, stopped as soon as it is ready. */
@@ -787,7 +922,9 @@ async function main(): Promise<void> {
     await stack.baseline.stop();
     if (!ONLY) {
       extras.emulatorThroughput = await emulatorThroughput();
-      extras.coldStart = await coldStart(QUICK ? 1 : 3);
+      extras.emulatorThroughputFloor = await rsaSigningFloor();
+      extras.frameworkFloor = await frameworkFloor();
+      extras.coldStart = { ...(await coldStart(QUICK ? 1 : 3)), floor: await coldStartFloor(QUICK ? 1 : 3) };
     }
   } finally {
     await stack.stop();

@@ -60,7 +60,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function cleanEnv(): NodeJS.ProcessEnv {
+export function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   // npm's variables (npm_lifecycle_event=bench…) are not the service's configuration.
   for (const k of Object.keys(env)) if (k.startsWith('npm_')) delete env[k];
