@@ -2,11 +2,11 @@
  * `npm run bench`: the service side by side with a bare Fastify + pg baseline doing the same work (issue 9).
  * See bench/README.md for what is measured and how to read the report.
  *
- *   npm run bench                     scenarios 1–5, emulator throughput, cold start (under 10 minutes)
+ *   npm run bench                     scenarios 1–5, emulator throughput, cold start, floors (under 10 minutes)
  *   npm run bench -- --soak           plus the 10-minute mixed soak (scenario 6)
  *   npm run bench -- --profile        plus CPU profiles of the service under scenarios 1, 2 and 3
  *   npm run bench -- --quick          short rounds, for checking the runner itself (figures not meaningful)
- *   npm run bench -- --only=1,3       only these scenarios (plus the emulator and cold start unless --only)
+ *   npm run bench -- --only=1,3       only these scenarios (no emulator, cold start or floors)
  *   npm run bench -- --rounds=7 --duration=6
  *   npm run bench -- --service=/path/to/dist/src/main.js   measure another build (a candidate fix)
  *   npm run bench -- --keep           start everything, print the URLs, and wait for Ctrl+C (investigation)
