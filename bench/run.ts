@@ -43,6 +43,7 @@ import {
 import { authorizationCodes, clearFaults, diffCalls, emulatorCalls, injectDelay } from './lib/kakao';
 import { LoadResult, mergeRuns, RequestSpec, runLoad } from './lib/load';
 import {
+  Child,
   canPin,
   coreTimes,
   coreUtilisation,
@@ -685,7 +686,7 @@ const data = Buffer.alloc(600, 1); let n = 0; const end = performance.now() + ${
 while (performance.now() < end) { c.sign('sha256', data, privateKey); n++; }
 console.log(JSON.stringify({ signaturesPerSecond: Math.round(n / ${QUICK ? 1 : 3}) }));`;
   const child = startNode(['-e', script], { name: 'rsa-floor', core: SERVER_CORE, env: cleanEnv() });
-  await child.exited;
+  if ((await child.exited) !== 0) throw new Error(`RS256 floor: ${child.output.join('\n')}`);
   const result = JSON.parse(child.output[child.output.length - 1]) as { signaturesPerSecond: number };
   log(`   floor: RS256 (2048-bit) signatures alone, one core: ${result.signaturesPerSecond}/s`);
   return result;
@@ -703,7 +704,7 @@ async function frameworkFloor() {
     path: '/introspect',
     ...json({ token: 'x'.repeat(300) }, { authorization: `Basic ${Buffer.from('floor:secret').toString('base64')}` }),
   };
-  const sides = {} as Record<'nest' | 'fastify', { child: Awaited<ReturnType<typeof startNode>>; url: string }>;
+  const sides = {} as Record<'nest' | 'fastify', { child: Child; url: string }>;
   for (const mode of ['nest', 'fastify'] as const) {
     const port = await freePort();
     const child = startNode([path.join(ROOT, 'dist', 'bench', 'floor', 'framework.js'), mode], {
@@ -711,12 +712,7 @@ async function frameworkFloor() {
       core: SERVER_CORE,
       env: { ...cleanEnv(), FLOOR_PORT: String(port), NODE_ENV: 'production' },
     });
-    const deadline = Date.now() + 30_000;
-    while (!child.output.includes('ready')) {
-      if (Date.now() > deadline || child.proc.exitCode !== null)
-        throw new Error(`floor ${mode}: ${child.output.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitForHttp(`http://127.0.0.1:${port}/ready`, 30_000, child);
     sides[mode] = { child, url: `http://127.0.0.1:${port}` };
   }
   const run = async (mode: 'nest' | 'fastify', durationSec: number) => {

@@ -4,7 +4,7 @@
  * Fastify (a hook and a typeof check). Nothing touches a database or a token, so the difference between
  * the two is what Nest's request pipeline costs, which no change to our own code can take away.
  *
- *   node dist/bench/floor/framework.js nest|fastify   (FLOOR_PORT)
+ *   node dist/bench/floor/framework.js nest|fastify   (FLOOR_PORT; GET /ready answers once it listens)
  */
 import 'reflect-metadata';
 import { timingSafeEqual } from 'node:crypto';
@@ -13,6 +13,7 @@ import {
   CanActivate,
   Controller,
   ExecutionContext,
+  Get,
   HttpCode,
   Injectable,
   Module,
@@ -52,6 +53,12 @@ class ClientGuard implements CanActivate {
 
 @Controller()
 class FloorController {
+  /** Only for the runner to know the server is up. */
+  @Get('ready')
+  ready() {
+    return ANSWER;
+  }
+
   @Post('introspect')
   @HttpCode(200)
   @UseGuards(ClientGuard)
@@ -72,6 +79,7 @@ async function main(): Promise<void> {
     await app.listen({ port, host: '127.0.0.1' });
   } else {
     const app = Fastify();
+    app.get('/ready', async () => ANSWER);
     app.post('/introspect', async (request, reply) => {
       if (!authorised(request.headers.authorization)) return reply.code(401).send({ error: 'unauthorized' });
       const token = (request.body as { token?: unknown } | null)?.token;
@@ -80,7 +88,6 @@ async function main(): Promise<void> {
     });
     await app.listen({ port, host: '127.0.0.1' });
   }
-  process.stdout.write('ready\n');
 }
 
 void main();
