@@ -651,12 +651,13 @@ const STACK_PACKAGES = [
   '@nestjs/swagger',
 ];
 
-async function exitTime(args: string[]): Promise<number> {
+/** A short-lived node process on the server core, run to its end: wall seconds and its last output line. */
+async function runToExit(args: string[]): Promise<{ seconds: number; lastLine: string }> {
   const started = performance.now();
   const child = startNode(args, { name: 'floor', core: SERVER_CORE, env: cleanEnv() });
   const code = await child.exited;
-  if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${child.output.join('\n')}`);
-  return (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`floor process exited ${code}: ${child.output.join('\n')}`);
+  return { seconds: (performance.now() - started) / 1000, lastLine: child.output[child.output.length - 1] ?? '' };
 }
 
 async function coldStartFloor(runs: number) {
@@ -664,8 +665,8 @@ async function coldStartFloor(runs: number) {
   const bare: number[] = [];
   const stackOnly: number[] = [];
   for (let i = 0; i < runs; i++) {
-    bare.push(await exitTime(['-e', '0']));
-    stackOnly.push(await exitTime(['-e', load]));
+    bare.push((await runToExit(['-e', '0'])).seconds);
+    stackOnly.push((await runToExit(['-e', load])).seconds);
   }
   const result = {
     packages: STACK_PACKAGES,
@@ -685,9 +686,7 @@ const { privateKey } = c.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const data = Buffer.alloc(600, 1); let n = 0; const end = performance.now() + ${QUICK ? 1000 : 3000};
 while (performance.now() < end) { c.sign('sha256', data, privateKey); n++; }
 console.log(JSON.stringify({ signaturesPerSecond: Math.round(n / ${QUICK ? 1 : 3}) }));`;
-  const child = startNode(['-e', script], { name: 'rsa-floor', core: SERVER_CORE, env: cleanEnv() });
-  if ((await child.exited) !== 0) throw new Error(`RS256 floor: ${child.output.join('\n')}`);
-  const result = JSON.parse(child.output[child.output.length - 1]) as { signaturesPerSecond: number };
+  const result = JSON.parse((await runToExit(['-e', script])).lastLine) as { signaturesPerSecond: number };
   log(`   floor: RS256 (2048-bit) signatures alone, one core: ${result.signaturesPerSecond}/s`);
   return result;
 }
