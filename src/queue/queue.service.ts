@@ -115,6 +115,8 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly pool: Pool;
   private readonly boss: PgBoss;
   private readonly registrations = new Map<string, Registration>();
+  /** pg-boss's worker of each queue, to wake it. */
+  private readonly workerIds = new Map<string, string>();
   private readonly jobsTotal?: Counter<'queue' | 'outcome'>;
   private readonly jobDuration?: Histogram<'queue'>;
   private state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
@@ -249,11 +251,22 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
     this.state = 'started';
     await this.declareQueues();
     for (const [queue, { handler }] of this.registrations) {
-      await this.boss.work<never>(
+      const workerId = await this.boss.work<never>(
         queue,
         { pollingIntervalSeconds: this.options.pollingIntervalSeconds, batchSize: 1, includeMetadata: true },
-        async ([job]) => this.run(queue, handler, job),
+        async ([job]) => {
+          try {
+            await this.run(queue, handler, job);
+          } finally {
+            // pg-boss 10 sleeps a polling interval after every fetch, a job found or not: one job per interval
+            // (2/s), and a storm of webhook calls would take hours to apply. Found one: look for the next now.
+            // (A failed job waits for its retry delay, so this never spins on one job.)
+            const id = this.workerIds.get(queue);
+            if (id) this.boss.notifyWorker(id);
+          }
+        },
       );
+      this.workerIds.set(queue, workerId);
     }
     // After the loop: a job sent to a queue not created yet would be dropped by pg-boss.
     this.announceStarted();

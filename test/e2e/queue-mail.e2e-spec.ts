@@ -224,6 +224,27 @@ describe('job queue and mail', () => {
     }
   }, 40_000);
 
+  it('works through waiting jobs one after another, without sleeping its polling interval between them', async () => {
+    // Only the first of these mails may wait for the worker's next poll; without the wake-up after each job,
+    // ten would take nine more intervals (45 s) and `drained` would give up.
+    const pollingIntervalSeconds = 5;
+    const t = await startTestApp({ queue: { pollingIntervalSeconds } });
+    try {
+      const mail = t.app.get(MailService);
+      for (let i = 0; i < 10; i++) await mail.queue(message(`batch-${i}@example.com`));
+      await t.app.get(QueueService).drained(MAIL_QUEUE, 20_000);
+      const { rows } = await t.db.query<{ n: number; state: string; span: string }>(
+        `SELECT count(*)::int AS n, min(state::text) AS state, extract(epoch FROM max(started_on) - min(started_on)) AS span
+         FROM pgboss.job WHERE name = $1`,
+        [MAIL_QUEUE],
+      );
+      expect(rows[0]).toMatchObject({ n: 10, state: 'completed' });
+      expect(Number(rows[0].span)).toBeLessThan(pollingIntervalSeconds);
+    } finally {
+      await t.close();
+    }
+  }, 40_000);
+
   describe('app.close()', () => {
     it('lets a running job finish, then closes the queue connections', async () => {
       const smtp = await smtpServer({ delayMs: 700 });
