@@ -95,25 +95,39 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/** Busy and total jiffies per core from /proc/stat, to tell whether a core was saturated. */
-export function coreTimes(): Array<{ busy: number; total: number }> {
+export interface CoreTimes {
+  busy: number;
+  total: number;
+  /** Time the hypervisor ran something else while this virtual core wanted to run. */
+  steal: number;
+}
+
+/** Busy, stolen and total jiffies per core from /proc/stat, to tell whether a core was saturated. */
+export function coreTimes(): CoreTimes[] {
   return readFileSync('/proc/stat', 'utf8')
     .split('\n')
     .filter((l) => /^cpu\d+ /.test(l))
     .map((l) => {
+      // user nice system idle iowait irq softirq steal (proc(5))
       const v = l.trim().split(/\s+/).slice(1).map(Number);
       const idle = v[3] + (v[4] ?? 0);
       const total = v.reduce((a, b) => a + b, 0);
-      return { busy: total - idle, total };
+      return { busy: total - idle, total, steal: v[7] ?? 0 };
     });
 }
 
-export function coreUtilisation(
-  before: Array<{ busy: number; total: number }>,
-  after: Array<{ busy: number; total: number }>,
-): number[] {
+/** The share of each core's time between two readings that was stolen by the hypervisor. */
+export function coreSteal(before: CoreTimes[], after: CoreTimes[]): number[] {
   return after.map((a, i) => {
-    const b = before[i] ?? { busy: 0, total: 0 };
+    const b = before[i] ?? { busy: 0, total: 0, steal: 0 };
+    const total = a.total - b.total;
+    return total > 0 ? Math.round(((a.steal - b.steal) / total) * 1000) / 1000 : 0;
+  });
+}
+
+export function coreUtilisation(before: CoreTimes[], after: CoreTimes[]): number[] {
+  return after.map((a, i) => {
+    const b = before[i] ?? { busy: 0, total: 0, steal: 0 };
     const total = a.total - b.total;
     return total > 0 ? Math.round(((a.busy - b.busy) / total) * 1000) / 1000 : 0;
   });
