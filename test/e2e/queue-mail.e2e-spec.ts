@@ -3,6 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
+// pg-boss's SQL builders (no typings): the test checks the plan of the very statement its workers send.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { fetchNextJob } = require('pg-boss/src/plans') as {
+  fetchNextJob: (schema: string) => (options: { includeMetadata: boolean; priority: boolean }) => string;
+};
 import { MAIL_QUEUE, MailService } from '../../src/mail/mail.service';
 import { QueueService } from '../../src/queue/queue.service';
 import { startTestApp, TestApp } from '../support/app';
@@ -124,6 +129,24 @@ describe('job queue and mail', () => {
       expect(migration.rows).toHaveLength(1);
       const version = await t.db.query(`SELECT version FROM pgboss.version`);
       expect(version.rows).toEqual([{ version: 24 }]);
+    });
+
+    it("fetches a queue's next job from an index, however many jobs wait", async () => {
+      // A queue created after the migrations (its partition attached later), with a backlog no worker takes.
+      const queue = 'fetch-order-check';
+      await t.db.query(`SELECT pgboss.create_queue($1, '{"policy":"standard"}')`, [queue]);
+      await t.db.query(`INSERT INTO pgboss.job (name, data) SELECT $1, '{}' FROM generate_series(1, 5000)`, [queue]);
+      await t.db.query('ANALYZE pgboss.job');
+      // pg-boss's own fetch statement, as its workers send it (one job, priority order).
+      const fetchNext = fetchNextJob('pgboss')({ includeMetadata: true, priority: true })
+        .replaceAll('$1', `'${queue}'`)
+        .replaceAll('$2', '1');
+      const plan = (await t.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${fetchNext}`)).rows
+        .map((r) => r['QUERY PLAN'])
+        .join('\n');
+      expect(plan).toMatch(/LockRows.*\n\s*->  Index Scan using \S+_name_priority_created_on_id_idx/);
+      // Without the index: a sort of every waiting job by priority, then created_on and id.
+      expect(plan).not.toMatch(/Sort Key: job\.priority/);
     });
 
     it('delivers a mail queued in a committed transaction, and never one from a rolled-back transaction', async () => {

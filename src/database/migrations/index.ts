@@ -5,6 +5,7 @@ import { KakaoLogin1763800000300 } from './1763800000300-kakao-login';
 import { LinkTickets1763800000400 } from './1763800000400-link-tickets';
 import { Terms1763800000500 } from './1763800000500-terms';
 import { Webhooks1763800000600 } from './1763800000600-webhooks';
+import { JobFetchOrder1763800000700 } from './1763800000700-job-fetch-order';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from TypeScript in tests
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   LinkTickets1763800000400,
   Terms1763800000500,
   Webhooks1763800000600,
+  JobFetchOrder1763800000700,
 ];
