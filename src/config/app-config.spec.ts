@@ -52,6 +52,7 @@ describe('configuration', () => {
     expect(c.allowedCodeRedirectUris).toEqual(['http://localhost:3000/auth/kakao/callback']);
     expect(c.unlinkWebhookPolicy).toBe('withdraw');
     expect(c.mailTransport).toBe('log');
+    expect(c.queueWorkers).toBe(true);
     expect(c.tokenEncryptionKey).toHaveLength(32);
   });
 
@@ -93,6 +94,7 @@ describe('configuration', () => {
     ['UNLINK_WEBHOOK_POLICY', { UNLINK_WEBHOOK_POLICY: 'delete' }],
     ['MAIL_TRANSPORT', { MAIL_TRANSPORT: 'carrier-pigeon' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['QUEUE_WORKERS', { QUEUE_WORKERS: 'sometimes' }],
     ['TOKEN_ENCRYPTION_KEY', { TOKEN_ENCRYPTION_KEY: randomBytes(16).toString('base64') }],
     ['SERVICE_CLIENTS', { SERVICE_CLIENTS: 'no-secret-here' }],
     ['ALLOWED_RETURN_URLS', { ALLOWED_RETURN_URLS: 'not a url' }],

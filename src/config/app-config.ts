@@ -43,6 +43,8 @@ export interface AppConfig {
   unlinkWebhookPolicy: 'withdraw' | 'withdraw-all';
   termsCatalogFile: string;
   mailTransport: string;
+  /** Whether this instance runs the job queue's workers (it queues jobs either way). */
+  queueWorkers: boolean;
   logLevel: string;
   rateLimit: { authPerMinute: number };
 }
@@ -165,6 +167,7 @@ export function buildConfig(e: Environment, strictSecrets: boolean): AppConfig {
     unlinkWebhookPolicy: (e.UNLINK_WEBHOOK_POLICY ?? 'withdraw') as AppConfig['unlinkWebhookPolicy'],
     termsCatalogFile: e.TERMS_CATALOG_FILE ?? 'config/terms.json',
     mailTransport: e.MAIL_TRANSPORT ?? 'log',
+    queueWorkers: e.QUEUE_WORKERS ?? true,
     logLevel: e.LOG_LEVEL ?? 'info',
     rateLimit: { authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE ?? 20 },
   };

@@ -214,6 +214,11 @@ export class Environment {
   DEMO_ENABLED?: boolean;
 
   @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  QUEUE_WORKERS?: boolean;
+
+  @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1)

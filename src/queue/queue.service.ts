@@ -112,6 +112,7 @@ export function loggableError(err: unknown): { name: string; code?: string; resp
 export class QueueService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(QueueService.name);
   private readonly options: QueueOptions;
+  private readonly runWorkers: boolean;
   private readonly pool: Pool;
   private readonly boss: PgBoss;
   private readonly registrations = new Map<string, Registration>();
@@ -129,6 +130,7 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
     @Optional() metrics?: MetricsService,
   ) {
     this.options = { ...QUEUE_DEFAULTS, ...options };
+    this.runWorkers = config.queueWorkers;
     // pg-boss gets our pool rather than its own so that stopping its workers (before the HTTP server and
     // TypeORM close) and closing the connections (after every request has finished) are separate steps.
     this.pool = new Pool({
@@ -250,7 +252,8 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
     }
     this.state = 'started';
     await this.declareQueues();
-    for (const [queue, { handler }] of this.registrations) {
+    // Without workers the queues are still declared: this instance's sends must not be dropped.
+    for (const [queue, { handler }] of this.runWorkers ? this.registrations : []) {
       const workerId = await this.boss.work<never>(
         queue,
         { pollingIntervalSeconds: this.options.pollingIntervalSeconds, batchSize: 1, includeMetadata: true },

@@ -268,6 +268,27 @@ describe('job queue and mail', () => {
     }
   }, 40_000);
 
+  it('with QUEUE_WORKERS=false queues jobs and runs none; an instance with workers runs them', async () => {
+    const requestsOnly = await startTestApp({
+      env: { QUEUE_WORKERS: 'false' },
+      queue: { pollingIntervalSeconds: 0.5 },
+    });
+    let worker: TestApp | undefined;
+    try {
+      await requestsOnly.app.get(MailService).queue(message('later@example.com'));
+      // Several polling intervals: a worker in this instance would have taken the job by now.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(await mailJobs(requestsOnly.db)).toEqual([{ to: 'later@example.com', state: 'created', retry_count: 0 }]);
+
+      worker = await startTestApp({ databaseUrl: requestsOnly.databaseUrl });
+      await worker.app.get(QueueService).drained(MAIL_QUEUE);
+      expect(await mailJobs(worker.db)).toEqual([{ to: null, state: 'completed', retry_count: 0 }]);
+    } finally {
+      await worker?.close();
+      await requestsOnly.close();
+    }
+  });
+
   describe('app.close()', () => {
     it('lets a running job finish, then closes the queue connections', async () => {
       const smtp = await smtpServer({ delayMs: 700 });
