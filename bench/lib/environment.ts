@@ -57,6 +57,8 @@ export interface Stack {
   baselineUrl: string;
   secrets: Secrets;
   seedSeconds: Record<string, number>;
+  /** Stops the service and starts it again on the same port with these variables changed. */
+  restartService(changes: NodeJS.ProcessEnv): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -162,7 +164,9 @@ export async function startStack(
   await waitForHttp(`${emulatorUrl}/__emulator`, 30_000, emulator);
 
   log('Starting the service (NODE_ENV=production, LOG_LEVEL=warn; it applies the migrations)…');
-  const serviceEnv = serviceEnvironment(servicePort, databaseUrl, emulatorUrl, secrets);
+  // The scenarios compare request paths, and the baseline runs no background jobs: the service's workers
+  // (which apply webhook calls, send mails) are started for the storm and the soak (`restartService`).
+  const serviceEnv = { ...serviceEnvironment(servicePort, databaseUrl, emulatorUrl, secrets), QUEUE_WORKERS: 'false' };
   const service = startNode([SERVICE_ENTRY], { name: 'service', core: SERVER_CORE, env: serviceEnv });
   await waitForHttp(`${serviceUrl}/health/ready`, 60_000, service);
 
@@ -190,7 +194,7 @@ export async function startStack(
   });
   await waitForHttp(`${baselineUrl}/health/ready`, 30_000, baseline);
 
-  return {
+  const stack: Stack = {
     workDir,
     pg,
     pgDataDir,
@@ -206,11 +210,18 @@ export async function startStack(
     baselineUrl,
     secrets,
     seedSeconds,
+    async restartService(changes) {
+      await stack.service.stop();
+      stack.serviceEnv = { ...stack.serviceEnv, ...changes };
+      stack.service = startNode([SERVICE_ENTRY], { name: 'service', core: SERVER_CORE, env: stack.serviceEnv });
+      await waitForHttp(`${serviceUrl}/health/ready`, 60_000, stack.service);
+    },
     async stop() {
-      await Promise.allSettled([service.stop(), baseline.stop(), emulator.stop()]);
+      await Promise.allSettled([stack.service.stop(), baseline.stop(), emulator.stop()]);
       await pg.stop().catch(() => undefined);
     },
   };
+  return stack;
 }
 
 export async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
