@@ -70,12 +70,17 @@ const QUICK = flag('quick');
 const SOAK = flag('soak');
 const PROFILE = flag('profile');
 const ONLY = option('only')?.split(',');
-const ROUNDS = Number(option('rounds') ?? (QUICK ? 2 : 7));
+const ROUNDS = Number(option('rounds') ?? (QUICK ? 2 : 6));
 const DURATION = Number(option('duration') ?? (QUICK ? 2 : 3));
 const WARMUP = QUICK ? 1 : 2;
 /** Fixed-rate latency: per side, in alternating slices so both see the same background load. */
 const LATENCY_DURATION = QUICK ? 2 : 6;
 const LATENCY_SLICE = QUICK ? 1 : 2;
+/**
+ * Scenario 1's p99 has a target: over 6 s it is the 40th slowest of ~4,000 requests, and one burst of time
+ * stolen by the hypervisor in one side's slices moves it by 2×. 20 s per side holds ten slices of each.
+ */
+const P99_TARGET_LATENCY_DURATION = QUICK ? 2 : 20;
 const STORM_SECONDS = QUICK ? 5 : 30;
 const ALONE_SECONDS = QUICK ? 5 : 10;
 const SOAK_MINUTES = Number(option('soak-minutes') ?? 10);
@@ -306,7 +311,11 @@ async function benchScenario(scenario: Scenario, options: { roundTrips?: boolean
     log(`   database statements per request: service ${s.perRequest}, baseline ${b.perRequest}`);
   }
   const rate = Math.max(10, Math.round(report.baselineRps * 0.65));
-  const { service: svc, baseline: base } = await latencyAtRate(scenario, rate);
+  const { service: svc, baseline: base } = await latencyAtRate(
+    scenario,
+    rate,
+    scenario.id === '1' ? P99_TARGET_LATENCY_DURATION : LATENCY_DURATION,
+  );
   report.fixedRate = { rate, service: svc, baseline: base, p99Ratio: round((svc.p99 ?? 0) / (base.p99 ?? 1), 2) };
   log(
     `   at ${rate}/s: service p50 ${svc.p50} ms p99 ${svc.p99} ms (${svc.rps}/s), baseline p50 ${base.p50} ms p99 ${base.p99} ms (${base.rps}/s)`,
