@@ -490,15 +490,15 @@ async function discardWebhookBacklog(): Promise<number> {
 async function startWorkers(all: Scenario[]): Promise<void> {
   if (workersRunning) return;
   const calls = await discardWebhookBacklog();
-  const left = await withClient(stack.databaseUrl, async (c) => {
-    const others = await c.query<{ name: string; n: string }>(
+  const { rows } = await withClient(stack.databaseUrl, (c) =>
+    c.query<{ name: string; n: string }>(
       `SELECT name, count(*) AS n FROM pgboss.job WHERE state < 'active' AND name <> $1 GROUP BY name`,
       [BASELINE_WEBHOOK.queue],
-    );
-    return { calls, others: Object.fromEntries(others.rows.map((r) => [r.name, Number(r.n)])) };
-  });
+    ),
+  );
+  const others = Object.fromEntries(rows.map((r) => [r.name, Number(r.n)]));
   log(
-    `   restarting the service with its job workers; discarded ${left.calls} webhook calls of the rounds; other jobs waiting: ${JSON.stringify(left.others)}`,
+    `   restarting the service with its job workers; discarded ${calls} webhook calls of the rounds; other jobs waiting: ${JSON.stringify(others)}`,
   );
   await stack.restartService({ QUEUE_WORKERS: 'true' });
   for (const s of all) await load(s, 'service', QUICK ? 1 : 3, 50);
@@ -543,7 +543,10 @@ async function webhookStorm(all: Scenario[], s1Report: ScenarioReport, report: S
   };
 }
 
-/** Waits (up to 10 minutes) for the service's webhook backlog to be applied; how many and how fast. */
+/**
+ * Gives the service's worker 30 s (10 with --quick) on the backlog the storm left: how many calls, how fast
+ * it applied them; what is left is discarded, so it does not run on into the baseline's turn.
+ */
 async function webhookDrain(): Promise<
   { backlog: number; seconds: number; perSecond: number; discarded: number } | undefined
 > {
