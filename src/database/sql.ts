@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /**
@@ -9,7 +9,7 @@ import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 export async function queryRows<T>(manager: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
   // Outside a transaction the statement goes straight to the pool: TypeORM's query runner per statement
   // (acquire, events, result wrapping) was a measurable share of GET /members/me (bench/README.md).
-  const pool = manager.queryRunner ? undefined : poolOf(manager);
+  const pool = manager.queryRunner ? undefined : poolOf(manager.dataSource);
   if (pool) return (await pool.query(sql, params)).rows as T[];
   const result: unknown = await manager.query(sql, params);
   if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
@@ -18,7 +18,8 @@ export async function queryRows<T>(manager: EntityManager, sql: string, params: 
   return result as T[];
 }
 
-function poolOf(manager: EntityManager): Pool | undefined {
-  const driver = manager.dataSource.driver;
+/** The pg pool behind a TypeORM data source (the one requests use). */
+export function poolOf(dataSource: DataSource): Pool | undefined {
+  const driver = dataSource.driver;
   return driver instanceof PostgresDriver ? (driver.master as Pool | undefined) : undefined;
 }

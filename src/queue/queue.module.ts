@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DatabaseModule } from '../database/database.module';
+import { InstanceLoad } from './instance-load';
 import { QUEUE_OPTIONS, QueueOptions, QueueService } from './queue.service';
 
 @Global()
@@ -9,7 +10,7 @@ export class QueueModule {
     return {
       module: QueueModule,
       imports: [DatabaseModule],
-      providers: [{ provide: QUEUE_OPTIONS, useValue: options }, QueueService],
+      providers: [{ provide: QUEUE_OPTIONS, useValue: options }, InstanceLoad, QueueService],
       exports: [QueueService],
     };
   }

@@ -17,6 +17,7 @@ import { DatabaseMigrator } from '../database/database-migrator';
 import { QUEUE_SCHEMA } from '../database/migrations/1763800000100-job-queue';
 import { queryRows } from '../database/sql';
 import { MetricsService } from '../metrics/metrics.service';
+import { InstanceLoad, LOAD_SAMPLE_MS } from './instance-load';
 
 /** Tunables of the queue, for every queue unless `work` says otherwise. Tests shorten the retry delay. */
 export interface QueueOptions {
@@ -32,6 +33,11 @@ export interface QueueOptions {
   shutdownTimeoutMs: number;
   /** Connections of the queue's own pool (workers and maintenance; transactional sends use the caller's). */
   poolSize: number;
+  /**
+   * How long a fetched job waits for this instance to stop being busy with requests (see InstanceLoad)
+   * before it runs anyway: under sustained load background work slows down to one job per this, not to none.
+   */
+  maxDeferMs: number;
 }
 
 export const QUEUE_OPTIONS = Symbol('QUEUE_OPTIONS');
@@ -43,6 +49,7 @@ export const QUEUE_DEFAULTS: QueueOptions = {
   pollingIntervalSeconds: 0.5,
   shutdownTimeoutMs: 5_000,
   poolSize: 3,
+  maxDeferMs: 2_000,
 };
 
 /** Any constant shared by every instance of this service ("kque"). */
@@ -120,6 +127,7 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly workerIds = new Map<string, string>();
   private readonly jobsTotal?: Counter<'queue' | 'outcome'>;
   private readonly jobDuration?: Histogram<'queue'>;
+  private readonly deferred?: Counter<'queue'>;
   private state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   private poolClosed = false;
 
@@ -128,6 +136,7 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly migrator: DatabaseMigrator,
     @Optional() @Inject(QUEUE_OPTIONS) options?: Partial<QueueOptions>,
     @Optional() metrics?: MetricsService,
+    @Optional() private readonly load?: InstanceLoad,
   ) {
     this.options = { ...QUEUE_DEFAULTS, ...options };
     this.runWorkers = config.queueWorkers;
@@ -176,6 +185,12 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
         help: 'Duration of job attempts by queue',
         labelNames: ['queue'] as const,
         buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers: [metrics.registry],
+      });
+      this.deferred = new Counter({
+        name: 'queue_job_deferred_seconds_total',
+        help: 'Time fetched jobs waited for the instance to be less busy with requests, by queue',
+        labelNames: ['queue'] as const,
         registers: [metrics.registry],
       });
     }
@@ -259,6 +274,7 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
         { pollingIntervalSeconds: this.options.pollingIntervalSeconds, batchSize: 1, includeMetadata: true },
         async ([job]) => {
           try {
+            await this.giveWay(queue);
             await this.run(queue, handler, job);
           } finally {
             // pg-boss 10 sleeps a polling interval after every fetch, a job found or not: one job per interval
@@ -300,6 +316,21 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
       await client.query('SELECT pg_advisory_unlock($1)', [QUEUE_DECLARE_LOCK_KEY]).catch(() => undefined);
       client.release();
     }
+  }
+
+  /**
+   * Background work gives way to requests: a job waits while requests queue for a database connection or
+   * the event loop is saturated, up to maxDeferMs. Jobs share the request pool and the core, and a burst
+   * that queues jobs (a webhook storm) is exactly when applying them would slow every request down.
+   */
+  private async giveWay(queue: string): Promise<void> {
+    if (!this.load?.busy()) return;
+    const started = performance.now();
+    const deadline = started + this.options.maxDeferMs;
+    while (this.state === 'started' && performance.now() < deadline && this.load.busy()) {
+      await new Promise((resolve) => setTimeout(resolve, LOAD_SAMPLE_MS));
+    }
+    this.deferred?.inc({ queue }, (performance.now() - started) / 1000);
   }
 
   private async run(queue: string, handler: JobHandler<never>, job: QueueJob<never>): Promise<void> {

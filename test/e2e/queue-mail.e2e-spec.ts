@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { poolOf } from '../../src/database/sql';
 import { MAIL_QUEUE, MailService } from '../../src/mail/mail.service';
 import { QueueService } from '../../src/queue/queue.service';
 import { startTestApp, TestApp } from '../support/app';
@@ -269,6 +270,57 @@ describe('job queue and mail', () => {
       await t.close();
     }
   }, 40_000);
+
+  describe('giving way to requests', () => {
+    /**
+     * Three 3 s sleeps on a request pool of two connections: one query waits for a connection until the first
+     * two end. Resolves with a function that tells whether it still waits, and the end of all three.
+     */
+    async function saturateRequestPool(t: TestApp): Promise<{ waiting: () => boolean; done: Promise<unknown> }> {
+      const pool = poolOf(t.app.get(DataSource))!;
+      const done = Promise.all([1, 2, 3].map(() => pool.query('SELECT pg_sleep(3)')));
+      // Until both connections are open, all three wait.
+      await until(() => pool.waitingCount === 1, 1_000, 'two sleeps running, one waiting');
+      return { waiting: () => pool.waitingCount > 0, done };
+    }
+
+    const jobState = async (db: Client) => (await mailJobs(db)).map((j) => j.state);
+
+    it('a job waits while requests wait for a database connection, then runs', async () => {
+      const t = await startTestApp({ env: { DB_POOL_SIZE: '2' }, queue: { maxDeferMs: 30_000 } });
+      try {
+        const pressure = await saturateRequestPool(t);
+        await t.app.get(MailService).queue(message('patient@example.com'));
+        // Two polling intervals: the worker has fetched the job, and a mail is sent in milliseconds.
+        await until(async () => (await jobState(t.db))[0] === 'active', 2_000, 'the job to be fetched');
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect(pressure.waiting()).toBe(true); // the premise: requests still wait
+        expect(await jobState(t.db)).toEqual(['active']);
+
+        await pressure.done;
+        await t.app.get(QueueService).drained(MAIL_QUEUE);
+        expect(await jobState(t.db)).toEqual(['completed']);
+        const metrics = await (await fetch(`${t.url}/metrics`)).text();
+        const deferred = /^queue_job_deferred_seconds_total\{queue="mail-send"\} ([0-9.]+)$/m.exec(metrics);
+        expect(Number(deferred?.[1])).toBeGreaterThanOrEqual(1);
+      } finally {
+        await t.close();
+      }
+    }, 30_000);
+
+    it('under pressure that lasts, a job runs anyway after maxDeferMs', async () => {
+      const t = await startTestApp({ env: { DB_POOL_SIZE: '2' }, queue: { maxDeferMs: 300 } });
+      try {
+        const pressure = await saturateRequestPool(t);
+        await t.app.get(MailService).queue(message('not-forever@example.com'));
+        await until(async () => (await jobState(t.db))[0] === 'completed', 2_500, 'the job to complete');
+        expect(pressure.waiting()).toBe(true);
+        await pressure.done;
+      } finally {
+        await t.close();
+      }
+    }, 30_000);
+  });
 
   it('with QUEUE_WORKERS=false queues jobs and runs none; an instance with workers runs them', async () => {
     const requestsOnly = await startTestApp({ env: { QUEUE_WORKERS: 'false' } });

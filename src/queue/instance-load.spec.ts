@@ -1,0 +1,32 @@
+import type { DataSource } from 'typeorm';
+import { InstanceLoad, isBusy, LOAD_SAMPLE_MS } from './instance-load';
+
+describe('isBusy', () => {
+  it('is busy when a query waits for a connection, or the loop had no spare tenth', () => {
+    expect(isBusy({ waitingForConnection: 0, loopUtilisation: 0.5 })).toBe(false);
+    expect(isBusy({ waitingForConnection: 0, loopUtilisation: 0.89 })).toBe(false);
+    expect(isBusy({ waitingForConnection: 1, loopUtilisation: 0.1 })).toBe(true);
+    expect(isBusy({ waitingForConnection: 0, loopUtilisation: 0.9 })).toBe(true);
+  });
+});
+
+describe('InstanceLoad', () => {
+  it("reads the loop's utilisation over its last sample", async () => {
+    // No PostgresDriver behind it: no pool to read, the loop alone decides.
+    const load = new InstanceLoad({ driver: {} } as DataSource);
+    try {
+      await new Promise((r) => setTimeout(r, LOAD_SAMPLE_MS * 3));
+      expect(load.reading()).toEqual({ waitingForConnection: 0, loopUtilisation: expect.any(Number) });
+      expect(load.busy()).toBe(false);
+
+      // Ten samples' worth of synchronous work: the sample taken next is nearly all of it.
+      const until = performance.now() + LOAD_SAMPLE_MS * 10;
+      while (performance.now() < until);
+      await new Promise((r) => setTimeout(r, 0));
+      expect(load.reading().loopUtilisation).toBeGreaterThan(0.9);
+      expect(load.busy()).toBe(true);
+    } finally {
+      load.onModuleDestroy();
+    }
+  });
+});
