@@ -5,7 +5,7 @@ import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { genRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
-import { staticSecurityHeaders } from './common/http/security-headers';
+import { SECURITY_HEADER_OPTIONS, staticSecurityHeaders } from './common/http/security-headers';
 import { answerClientError, answerFrameworkError } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { MetricsService } from './metrics/metrics.service';
@@ -57,22 +57,11 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     maxAge: 600,
   });
   // helmet's headers worked out once (see staticSecurityHeaders): no route needs its own and no nonces are used.
-  const securityHeaders = staticSecurityHeaders({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: [`'self'`],
-        // Swagger UI injects inline styles; scripts stay same-origin only.
-        styleSrc: [`'self'`, `'unsafe-inline'`],
-        imgSrc: [`'self'`, 'data:', 'https:'],
-        scriptSrc: [`'self'`],
-        formAction: [`'self'`],
-        frameAncestors: [`'none'`],
-      },
-    },
-    crossOriginEmbedderPolicy: false,
-  });
+  const securityHeaders = staticSecurityHeaders(SECURITY_HEADER_OPTIONS);
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(securityHeaders).header(REQUEST_ID_HEADER, request.id);
+    // no-store by default: answers carry tokens (RFC 6749 5.1 requires it there) or personal data, and no
+    // answer of this API is meant for a shared cache. A route that serves something cacheable says so itself.
+    void reply.headers(securityHeaders).header('cache-control', 'no-store').header(REQUEST_ID_HEADER, request.id);
     done();
   });
 

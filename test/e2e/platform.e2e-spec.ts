@@ -1,5 +1,6 @@
 import { Housekeeping } from '../../src/database/housekeeping';
 import { json, startTestApp, TestApp } from '../support/app';
+import { call, signup } from '../support/http';
 import { ProbeModule } from '../support/probe.module';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -207,6 +208,17 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
         expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
         expect(res.headers.get('x-powered-by')).toBeNull();
       }
+    });
+
+    it('forbids caching answers that carry tokens or personal data (RFC 6749 5.1)', async () => {
+      const { email, password, refreshToken, accessToken } = await signup(t);
+      const answers = [
+        await call(t, 'POST', '/auth/login', { body: { email, password } }),
+        await call(t, 'POST', '/auth/refresh', { body: { refreshToken } }),
+        await call(t, 'GET', '/members/me', { token: accessToken }),
+      ];
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+      for (const res of answers) expect(res.headers.get('cache-control')).toBe('no-store');
     });
 
     it('allows cross-origin calls, with credentials, from the front-ends of ALLOWED_RETURN_URLS only', async () => {
