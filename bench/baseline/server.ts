@@ -27,6 +27,8 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { Pool, PoolClient } from 'pg';
+import { genRequestId, REQUEST_ID_HEADER } from '../../src/common/http/request-id';
+import { SECURITY_HEADER_OPTIONS, staticSecurityHeaders } from '../../src/common/http/security-headers';
 import { parseKakaoJson } from '../../src/kakao/kakao-json';
 import { toKakaoProfile, KakaoProfile } from '../../src/kakao/kakao-profile';
 import type { KakaoTokenResponse, KakaoUserRaw } from '../../src/kakao/kakao.types';
@@ -405,8 +407,25 @@ async function inTransaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
 }
 
 // ---- the server --------------------------------------------------------------------------------------------
-const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+const app = Fastify({ logger: false, bodyLimit: 64 * 1024, genReqId: genRequestId });
 void app.register(formbody);
+
+/**
+ * The headers of the service's answers: helmet's, no-store, what its CORS plugin adds to a request without
+ * an Origin, and the request id. The answer is part of the work (the load generator reads every byte of
+ * it); the runner compares both sides' header names before each scenario.
+ */
+const ANSWER_HEADERS = {
+  ...staticSecurityHeaders(SECURITY_HEADER_OPTIONS),
+  vary: 'Origin',
+  'access-control-allow-credentials': 'true',
+  'access-control-expose-headers': `${REQUEST_ID_HEADER}, retry-after`,
+  'cache-control': 'no-store',
+};
+app.addHook('onRequest', (request, reply, done) => {
+  void reply.headers(ANSWER_HEADERS).header(REQUEST_ID_HEADER, request.id);
+  done();
+});
 
 app.setErrorHandler((err, request, reply) => {
   if (err instanceof HttpError) return reply.status(err.status).send({ statusCode: err.status, code: err.code });
