@@ -4,6 +4,7 @@ import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { AppConfig } from '../config/app-config';
+import { ConcurrencyLimit } from '../common/concurrency-limit';
 import { InjectConfig } from '../config/config.module';
 import type { SecurityEventClaims } from '../kakao/kakao-id-token.verifier';
 import { KakaoTokenStore } from '../kakao/kakao-token.store';
@@ -24,6 +25,12 @@ export const WEBHOOK_QUEUE = 'kakao-webhook';
 const ANSWER_DEADLINE_MS = 2_000;
 /** Retries of a write already answered for: from 1 s, doubling, at most a minute apart. */
 const LATE_WRITE_RETRY_MS = { first: 1_000, max: 60_000 };
+/**
+ * Share of the request pool's connections that inbox writes may hold at once. In a burst (1,000 calls/s in
+ * the bench's storm) every connection went to webhook transactions, each waiting on a saturated database,
+ * and GET /members/me queued behind them; three of ten still write faster than such a database commits.
+ */
+const WEBHOOK_WRITE_POOL_SHARE = 0.3;
 
 export type Receipt = 'accepted' | 'duplicate' | 'wrong_app' | 'pending';
 
@@ -37,6 +44,7 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
   private readonly calls: Counter<'type' | 'result'>;
   private readonly processed: Counter<'event' | 'outcome'>;
   private stopping = false;
+  private readonly writeSlots: ConcurrencyLimit;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -51,6 +59,7 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
     metrics: MetricsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {
+    this.writeSlots = new ConcurrencyLimit(Math.max(1, Math.floor(config.db.poolSize * WEBHOOK_WRITE_POOL_SHARE)));
     this.calls = new Counter({
       name: 'kakao_webhook_calls_total',
       help: 'Kakao webhook calls by type (unlink, account_event) and result (accepted, duplicate, wrong_app, unauthorized, invalid, pending)',
@@ -188,19 +197,21 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
     return this.unlinks.userHash(kakaoUserId);
   }
 
-  /** The inbox rows, the unlink marks and the jobs, in one transaction. */
+  /** The inbox rows, the unlink marks and the jobs, in one transaction (holding one of the write slots). */
   private write(entries: InboxEntry[], unlinks: Array<{ hash: Buffer; at: Date }>): Promise<Receipt> {
-    return this.dataSource.transaction(async (manager) => {
-      let added = 0;
-      for (const entry of entries) {
-        const inboxId = await this.inbox.add(manager, entry);
-        if (!inboxId) continue;
-        added++;
-        await this.jobs.send(WEBHOOK_QUEUE, { inboxId }, { manager, singletonKey: inboxId });
-      }
-      if (added) for (const u of unlinks) await this.unlinks.mark(manager, u.hash, u.at);
-      return added ? 'accepted' : 'duplicate';
-    });
+    return this.writeSlots.run(() =>
+      this.dataSource.transaction(async (manager) => {
+        let added = 0;
+        for (const entry of entries) {
+          const inboxId = await this.inbox.add(manager, entry);
+          if (!inboxId) continue;
+          added++;
+          await this.jobs.send(WEBHOOK_QUEUE, { inboxId }, { manager, singletonKey: inboxId });
+        }
+        if (added) for (const u of unlinks) await this.unlinks.mark(manager, u.hash, u.at);
+        return added ? 'accepted' : 'duplicate';
+      }),
+    );
   }
 
   private async withinDeadline(write: () => Promise<Receipt>): Promise<Receipt> {

@@ -2,6 +2,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { request as httpRequest } from 'node:http';
 import type { Client } from 'pg';
 import type { Persona } from '../../emulator/types';
+import { KakaoUnlinks } from '../../src/kakao/kakao-unlinks';
 import { QueueService } from '../../src/queue/queue.service';
 import { WEBHOOK_QUEUE } from '../../src/webhooks/kakao-webhooks.service';
 import { startTestApp } from '../support/app';
@@ -257,6 +258,56 @@ describe('Kakao webhooks', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(await status(bed, m.memberId)).toBe('withdrawn');
+    });
+
+    it('a burst of calls stuck on the database holds three of the ten request connections, not all', async () => {
+      const reader = await signup(bed.t);
+      const blocker: Client = await connect(bed.t.databaseUrl);
+      const userIds = Array.from({ length: 12 }, (_, i) => `71${Date.now()}${String(i).padStart(2, '0')}`);
+      let released = false;
+      const release = async () => {
+        released = true;
+        await blocker.query('COMMIT').catch(() => undefined);
+      };
+      let calls: Promise<{ status: number }>[] = [];
+      // Without the limit GET /members/me below would wait for this, and find `released` set.
+      const safety = setTimeout(() => void release(), 5_000);
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE webhook_inbox IN EXCLUSIVE MODE');
+        calls = userIds.map((userId) => bed.kakao.sendUnlinkWebhook(unlinkUrl(bed), { userId }));
+        const stuck = async () =>
+          (
+            await bed.t.db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+               WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%webhook_inbox%'`,
+            )
+          ).rows[0].n;
+        for (let i = 0; i < 50 && (await stuck()) < 3; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(await stuck()).toBe(3);
+        // The other requests still get connections while the calls wait.
+        const me = await call(bed.t, 'GET', '/members/me', { token: reader.accessToken });
+        expect(me.status).toBe(200);
+        expect(released).toBe(false);
+        expect(await stuck()).toBe(3);
+      } finally {
+        clearTimeout(safety);
+        await release();
+        await blocker.end();
+      }
+      // Answered (those waiting past the deadline before their write committed), and every one stored.
+      expect((await Promise.all(calls)).map((r) => r.status)).toEqual(Array(12).fill(200));
+      const hashes = userIds.map((id) => bed.t.app.get(KakaoUnlinks).userHash(id));
+      const stored = async () =>
+        (
+          await bed.t.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM webhook_inbox WHERE kakao_user_hash = ANY($1)`,
+            [hashes],
+          )
+        ).rows[0].n;
+      for (let i = 0; i < 100 && (await stored()) < 12; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await stored()).toBe(12);
+      await drained(bed);
     });
 
     it('a login whose Kakao authentication is older than the unlink does not re-create the link', async () => {
