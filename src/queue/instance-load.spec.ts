@@ -3,20 +3,27 @@ import { InstanceLoad, isBusy, LOAD_SAMPLE_MS } from './instance-load';
 
 describe('isBusy', () => {
   it('is busy when a query waits for a connection, or the loop had no spare tenth', () => {
-    expect(isBusy({ waitingForConnection: 0, loopUtilisation: 0.5 })).toBe(false);
-    expect(isBusy({ waitingForConnection: 0, loopUtilisation: 0.89 })).toBe(false);
-    expect(isBusy({ waitingForConnection: 1, loopUtilisation: 0.1 })).toBe(true);
-    expect(isBusy({ waitingForConnection: 0, loopUtilisation: 0.9 })).toBe(true);
+    expect(isBusy({ waitingForDatabase: 0, loopUtilisation: 0.5 })).toBe(false);
+    expect(isBusy({ waitingForDatabase: 0, loopUtilisation: 0.89 })).toBe(false);
+    expect(isBusy({ waitingForDatabase: 1, loopUtilisation: 0.1 })).toBe(true);
+    expect(isBusy({ waitingForDatabase: 0, loopUtilisation: 0.9 })).toBe(true);
   });
 });
 
 describe('InstanceLoad', () => {
-  it("reads the loop's utilisation over its last sample", async () => {
+  it("reads the loop's utilisation over its last sample, and the requests modules hold back", async () => {
     // No PostgresDriver behind it: no pool to read, the loop alone decides.
     const load = new InstanceLoad({ driver: {} } as DataSource);
     try {
       await new Promise((r) => setTimeout(r, LOAD_SAMPLE_MS * 3));
-      expect(load.reading()).toEqual({ waitingForConnection: 0, loopUtilisation: expect.any(Number) });
+      expect(load.reading()).toEqual({ waitingForDatabase: 0, loopUtilisation: expect.any(Number) });
+      expect(load.busy()).toBe(false);
+
+      let heldBack = 2;
+      load.countWaiting(() => heldBack);
+      expect(load.reading().waitingForDatabase).toBe(2);
+      expect(load.busy()).toBe(true);
+      heldBack = 0;
       expect(load.busy()).toBe(false);
 
       // Ten samples' worth of synchronous work: the sample taken next is nearly all of it.

@@ -12,14 +12,17 @@ export const BUSY_LOOP_UTILISATION = 0.9;
 
 /** What `busy` decides on: the two signs that requests are queueing in this process. */
 export interface LoadReading {
-  /** Queries waiting for a connection of the request pool: the database is the bottleneck. */
-  waitingForConnection: number;
+  /**
+   * Requests waiting for the database: queries waiting for a connection of the request pool, and writes
+   * waiting for a slot of their own (see `countWaiting`).
+   */
+  waitingForDatabase: number;
   /** Share of the last sample the event loop was running code: the CPU is. */
   loopUtilisation: number;
 }
 
 export function isBusy(reading: LoadReading): boolean {
-  return reading.waitingForConnection > 0 || reading.loopUtilisation >= BUSY_LOOP_UTILISATION;
+  return reading.waitingForDatabase > 0 || reading.loopUtilisation >= BUSY_LOOP_UTILISATION;
 }
 
 /**
@@ -34,6 +37,7 @@ export class InstanceLoad implements OnModuleDestroy {
   private mark = performance.eventLoopUtilization();
   private loopUtilisation = 0;
   private readonly timer: NodeJS.Timeout;
+  private readonly waitSources: Array<() => number> = [];
 
   constructor(@InjectDataSource() dataSource: DataSource) {
     this.pool = poolOf(dataSource);
@@ -44,8 +48,18 @@ export class InstanceLoad implements OnModuleDestroy {
     }, LOAD_SAMPLE_MS).unref();
   }
 
+  /**
+   * Counts the requests a module holds back before they reach the pool (the webhook inbox's write slots):
+   * they wait for the database as much as the pool's own waiters do.
+   */
+  countWaiting(source: () => number): void {
+    this.waitSources.push(source);
+  }
+
   reading(): LoadReading {
-    return { waitingForConnection: this.pool?.waitingCount ?? 0, loopUtilisation: this.loopUtilisation };
+    let waiting = this.pool?.waitingCount ?? 0;
+    for (const source of this.waitSources) waiting += source();
+    return { waitingForDatabase: waiting, loopUtilisation: this.loopUtilisation };
   }
 
   busy(): boolean {

@@ -11,7 +11,7 @@ export class QueueModule {
       module: QueueModule,
       imports: [DatabaseModule],
       providers: [{ provide: QUEUE_OPTIONS, useValue: options }, InstanceLoad, QueueService],
-      exports: [QueueService],
+      exports: [QueueService, InstanceLoad],
     };
   }
 }

@@ -12,6 +12,7 @@ import { KakaoUnlinks } from '../kakao/kakao-unlinks';
 import { MembersRepository } from '../members/members.repository';
 import { MembersService } from '../members/members.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { InstanceLoad } from '../queue/instance-load';
 import { QueueService } from '../queue/queue.service';
 import { SessionsService } from '../tokens/sessions.service';
 import { accountEventAction, storableText, UnlinkCall, unlinkDedupeKey } from './kakao-webhook-events';
@@ -58,8 +59,11 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
     private readonly unlinks: KakaoUnlinks,
     metrics: MetricsService,
     @InjectConfig() private readonly config: AppConfig,
+    load: InstanceLoad,
   ) {
     this.writeSlots = new ConcurrencyLimit(Math.max(1, Math.floor(config.db.poolSize * WEBHOOK_WRITE_POOL_SHARE)));
+    // Calls waiting for a slot are requests waiting for the database: the jobs applying them give way.
+    load.countWaiting(() => this.writeSlots.queued);
     this.calls = new Counter({
       name: 'kakao_webhook_calls_total',
       help: 'Kakao webhook calls by type (unlink, account_event) and result (accepted, duplicate, wrong_app, unauthorized, invalid, pending)',
