@@ -752,6 +752,12 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
   const rss2 = at(120)?.rss ?? 0;
   const rssEnd = samples[samples.length - 1]?.rss ?? 0;
   const growth = rss2 ? round((rssEnd - rss2) / rss2, 3) : NaN;
+  // RSS is a sawtooth (~180 MB after a major collection, up to ~250 before the next, minutes apart), so the
+  // two points above differ by where the run ends in a tooth. What a leak raises is the foot of the teeth:
+  // the samples just after RSS fell by over 5% (between two samples it otherwise moves by 1-3%).
+  const rssAfterCollections = samples
+    .filter((x, i) => i > 0 && x.rss < samples[i - 1].rss * 0.95)
+    .map((x) => ({ t: x.t, mb: round(x.rss / 2 ** 20, 1) }));
   const eld = samples.map((s) => s.eldP99Ms ?? 0);
   const slow = samples.filter((x) => (x.eldP99Ms ?? 0) >= SOAK_ELD_LIMIT_MS);
   const report = {
@@ -762,6 +768,7 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
     rssMinute2Mb: round(rss2 / 2 ** 20, 1),
     rssEndMb: round(rssEnd / 2 ** 20, 1),
     rssGrowth: growth,
+    rssAfterCollectionsMb: rssAfterCollections,
     eventLoopDelayP99Ms: { worstWindow: round(Math.max(...eld), 2), medianWindow: round(median(eld), 2) },
     slowWindows: slow,
     otherWindows: summariseWindows(samples.filter((x) => !slow.includes(x))),
@@ -770,6 +777,9 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
   };
   log(
     `   errors ${errors}, RSS ${report.rssMinute2Mb} → ${report.rssEndMb} MB (${round(growth * 100, 1)}%), event-loop delay p99 (beyond the 10 ms sampling interval) worst 10 s window ${report.eventLoopDelayP99Ms.worstWindow} ms, median window ${report.eventLoopDelayP99Ms.medianWindow} ms`,
+  );
+  log(
+    `   RSS after each fall of over 5% (a major collection): ${rssAfterCollections.map((x) => `${x.mb} MB at t=${x.t} s`).join(', ') || 'none'}`,
   );
   for (const w of slow) log(`   slow window ending at t=${w.t} s: ${describeWindow(w)}`);
   if (slow.length) log(`   the other windows, median: ${describeWindow(report.otherWindows)}`);
