@@ -7,6 +7,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { ACCOUNT_THROTTLER, accountTracker, AUTH_THROTTLER } from './common/rate-limit/rate-limit';
+import { SlidingWindowThrottlerStorage } from './common/rate-limit/sliding-window-storage';
 import { AuditModule } from './audit/audit.module';
 import { KakaoAuthModule } from './kakao-auth/kakao-auth.module';
 import { MembersModule } from './members/members.module';
@@ -40,6 +41,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(pinoParams(config, options.logStream)),
         ThrottlerModule.forRoot({
+          storage: new SlidingWindowThrottlerStorage(),
           throttlers: [
             { name: AUTH_THROTTLER, ttl: 60_000, limit: config.rateLimit.authPerMinute },
             {

@@ -18,6 +18,14 @@ export class RateLimitGuard extends ThrottlerGuard {
     void reply.header('retry-after', String(Math.max(1, Math.ceil(detail.timeToBlockExpire))));
     throw new AppException('RATE_LIMITED', 'Too many requests, try again later');
   }
+
+  /**
+   * The counters live in this process's memory, so the key needs no hashing (the package's default hashes it
+   * with SHA-256 on every request, for stores that limit key length).
+   */
+  protected override generateKey(context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${context.getClass().name}.${context.getHandler().name}:${throttlerName}:${tracker}`;
+  }
 }
 
 /**
