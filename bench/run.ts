@@ -1127,6 +1127,15 @@ async function main(): Promise<void> {
     return extra;
   });
   const extras: Record<string, unknown> = { kakaoCallsPerLogin, seedSeconds: stack.seedSeconds };
+  // Minutes per phase: the default run must stay under 10 minutes, and --soak/--profile runs tell it too.
+  const phases: Record<string, number> = {};
+  let phaseStart = startedAt.getTime();
+  const phaseDone = (name: string) => {
+    phases[name] = round((Date.now() - phaseStart) / 60000, 2);
+    phaseStart = Date.now();
+  };
+  phaseDone('start');
+  extras.phaseMinutes = phases;
   const out: ScenarioReport[] = [];
   let soakReport: unknown;
   let profiles: Record<string, ProfileSummary> | undefined;
@@ -1159,11 +1168,13 @@ async function main(): Promise<void> {
       }
       out.push(r);
     }
+    phaseDone('scenarios');
     if (SOAK)
       soakReport = await soak(
         all,
         out.find((x) => x.id === '1'),
       );
+    phaseDone('soak');
     if (PROFILE) {
       profiles = {};
       const profDir = path.join(workDir, 'profiles');
@@ -1173,6 +1184,7 @@ async function main(): Promise<void> {
       }
       if (!ONLY) profiles.coldStart = await profileColdStart(profDir);
     }
+    phaseDone('profiles');
     await stack.service.stop();
     await stack.baseline.stop();
     if (!ONLY) {
@@ -1181,6 +1193,7 @@ async function main(): Promise<void> {
       extras.frameworkFloor = await frameworkFloor();
       extras.coldStart = { ...(await coldStart(QUICK ? 1 : 3)), floor: await coldStartFloor(QUICK ? 1 : 3) };
     }
+    phaseDone('floors');
   } finally {
     await stack.stop();
     rmSync(workDir, { recursive: true, force: true });
@@ -1211,8 +1224,10 @@ async function main(): Promise<void> {
   copyFileSync(file, path.join(RESULTS, `${stamp}${QUICK ? '-quick' : ''}.json`));
   writeFileSync(path.join(RESULTS, 'latest.md'), markdown(report, out));
   log(`\n${markdown(report, out)}`);
+  const withoutOptions = round(phases.start + phases.scenarios + (phases.floors ?? 0), 1);
   log(
-    `Report: ${path.relative(ROOT, file)} (and ${stamp}.json); took ${round((Date.now() - startedAt.getTime()) / 60000, 1)} min`,
+    `Report: ${path.relative(ROOT, file)} (and ${stamp}.json); took ${round((Date.now() - startedAt.getTime()) / 60000, 1)} min ` +
+      `(phases: ${JSON.stringify(phases)}; without --soak and --profile: ${withoutOptions} min, plus the build)`,
   );
 }
 
