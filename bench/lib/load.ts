@@ -25,6 +25,12 @@ export interface LoadOptions {
   keepLatencies?: boolean;
   /** Latencies of requests sent in the first `settleMs` of the run are not kept (default 500). */
   settleMs?: number;
+  /**
+   * Open loop only: requests still waiting on our side for a connection when the arrival window ends are
+   * dropped (counted in `abandoned`) instead of sent late, so a run the server cannot keep up with ends
+   * with its window rather than minutes after it. Requests already on a connection are answered.
+   */
+  abandonQueuedAtEnd?: boolean;
 }
 
 export interface LoadResult {
@@ -34,6 +40,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** Requests dropped unsent at the end of the window (`abandonQueuedAtEnd`). */
+  abandoned?: number;
   seconds: number;
   statusCodes: Record<string, number>;
   /** Float milliseconds of 2xx answers (only with keepLatencies). */
@@ -137,6 +145,9 @@ export async function runOpenLoop(options: LoadOptions & { rate: number }): Prom
   let timeouts = 0;
   let answered = 0;
   let sent = 0;
+  let abandoned = 0;
+  /** Requests not yet on a connection, and how to drop one. */
+  const waiting = new Map<object, () => void>();
 
   const one = (due: number, spec: RequestSpec) =>
     new Promise<void>((resolve) => {
@@ -175,6 +186,15 @@ export async function runOpenLoop(options: LoadOptions & { rate: number }): Prom
         req.destroy(new Error('timeout'));
       });
       req.on('error', failed);
+      if (options.abandonQueuedAtEnd) {
+        const drop = () =>
+          end(() => {
+            abandoned++;
+            req.destroy();
+          });
+        waiting.set(req, drop);
+        req.once('socket', () => waiting.delete(req));
+      }
       req.end(spec.body);
     });
 
@@ -194,6 +214,7 @@ export async function runOpenLoop(options: LoadOptions & { rate: number }): Prom
     };
     setTimeout(tick, 5);
   });
+  for (const drop of [...waiting.values()]) drop();
   await Promise.all(inFlight);
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
@@ -204,6 +225,7 @@ export async function runOpenLoop(options: LoadOptions & { rate: number }): Prom
     non2xx: answered - ok,
     errors: errors - timeouts,
     timeouts,
+    ...(options.abandonQueuedAtEnd ? { abandoned } : {}),
     seconds: round(Math.max(options.durationSec, seconds), 2),
     statusCodes: codes,
   };
