@@ -72,16 +72,16 @@ const PROFILE = flag('profile');
 const ONLY = option('only')?.split(',');
 const ROUNDS = Number(option('rounds') ?? (QUICK ? 2 : 5));
 const DURATION = Number(option('duration') ?? (QUICK ? 2 : 3));
-const WARMUP = QUICK ? 1 : 2;
+const WARMUP = 1;
 /** Fixed-rate latency: per side, in alternating slices so both see the same background load. */
 const LATENCY_DURATION = QUICK ? 2 : 4;
 const LATENCY_SLICE = QUICK ? 1 : 2;
 /**
  * For the p99s with a target (scenario 1's, the login's with Kakao latency). Over 6 s scenario 1's p99 was the
  * 40th slowest of ~4,000 requests and the login's the 2nd slowest of ~170, and one burst of time stolen by
- * the hypervisor in one side's slices moves either by 2×. 20 s per side holds ten slices of each.
+ * the hypervisor in one side's slices moves either by 2×. 16 s per side holds eight slices of each.
  */
-const P99_TARGET_LATENCY_DURATION = QUICK ? 2 : 20;
+const P99_TARGET_LATENCY_DURATION = QUICK ? 2 : 16;
 /**
  * A slice pair (service, baseline) counts towards a p99 with a target only when neither slice had more than
  * this share of a core stolen by the hypervisor. On these machines steal comes in bursts of 10-20% lasting
@@ -90,7 +90,7 @@ const P99_TARGET_LATENCY_DURATION = QUICK ? 2 : 20;
  * `QUIET_EXTRA_PAIRS` × the planned pairs are added to find quiet ones.
  */
 const QUIET_STEAL = 0.03;
-const QUIET_EXTRA_PAIRS = 0.5;
+const QUIET_EXTRA_PAIRS = 0.25;
 const STORM_SECONDS = QUICK ? 5 : 30;
 const ALONE_SECONDS = QUICK ? 5 : 10;
 const SOAK_MINUTES = Number(option('soak-minutes') ?? 10);
@@ -638,7 +638,7 @@ async function webhookStorm(all: Scenario[], s1Report: ScenarioReport, report: S
 }
 
 /**
- * Gives the service's worker 15 s (10 with --quick) on the backlog the storm left: how many calls, how fast
+ * Gives the service's worker 10 s on the backlog the storm left: how many calls, how fast
  * it applied them; what is left is discarded, so it does not run on into the baseline's turn.
  */
 async function webhookDrain(): Promise<
@@ -651,7 +651,7 @@ async function webhookDrain(): Promise<
   const started = performance.now();
   // Long enough for a steady rate; the whole backlog would take the worker minutes (and the default run
   // must stay under 10).
-  const deadline = Date.now() + (QUICK ? 10_000 : 15_000);
+  const deadline = Date.now() + 10_000;
   let left = backlog;
   while (left > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 1000));
