@@ -17,14 +17,17 @@ describe('InstanceLoad', () => {
     try {
       await new Promise((r) => setTimeout(r, LOAD_SAMPLE_MS * 3));
       expect(load.reading()).toEqual({ waitingForDatabase: 0, loopUtilisation: expect.any(Number) });
-      expect(load.busy()).toBe(false);
+      // Whether the loop itself was over 90% busy depends on what else the machine runs (CI runs suites in
+      // parallel on two cores): the assertions below hold whatever it was.
+      expect(load.busy()).toBe(isBusy(load.reading()));
 
       let heldBack = 2;
       load.countWaiting(() => heldBack);
       expect(load.reading().waitingForDatabase).toBe(2);
       expect(load.busy()).toBe(true);
       heldBack = 0;
-      expect(load.busy()).toBe(false);
+      expect(load.reading().waitingForDatabase).toBe(0);
+      expect(load.busy()).toBe(isBusy(load.reading()));
 
       // Ten samples' worth of synchronous work: the sample taken next is nearly all of it.
       const until = performance.now() + LOAD_SAMPLE_MS * 10;
