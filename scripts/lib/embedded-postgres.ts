@@ -29,6 +29,8 @@ export interface EmbeddedPostgresOptions {
   persistent: boolean;
   /** Trade crash safety for speed (fsync off): for throw-away test servers only. */
   fast?: boolean;
+  /** More server settings (`-c name=value`). */
+  settings?: Record<string, string>;
   onLog?: (line: string) => void;
 }
 
@@ -60,6 +62,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     postgresFlags: [
       ...['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
       ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     onLog: options.onLog ?? (() => undefined),
     onError: (err: unknown) => options.onLog?.(String(err)),

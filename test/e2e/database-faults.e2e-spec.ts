@@ -25,7 +25,13 @@ describe('PostgreSQL stopped in the middle of a request', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kakao-auth-db-faults-'));
 
   beforeAll(async () => {
-    pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), persistent: true, fast: true });
+    pg = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'pg'),
+      persistent: true,
+      fast: true,
+      // For holdLockAcrossStop: a prepared transaction keeps its locks through a stop.
+      settings: { max_prepared_transactions: '4' },
+    });
     await pg.createDatabase('faults');
     databaseUrl = pg.url('faults');
     bed = await startWithKakao({ databaseUrl, env: { KAKAO_HTTP_TIMEOUT_MS: '10000' } });
@@ -68,6 +74,24 @@ describe('PostgreSQL stopped in the middle of a request', () => {
     await gate.query('BEGIN');
     await gate.query(lockSql);
     return gate;
+  }
+  /**
+   * `lockSql` held by a prepared transaction, which outlives every backend and the stop itself: a fast stop
+   * SIGTERMs all backends at once, and when the holder was a session its abort could release the lock and
+   * let a waiting single-statement request run and commit before its own SIGTERM was handled (seen in CI on
+   * a loaded machine). Returns how to release it once the server is back.
+   */
+  async function holdLockAcrossStop(lockSql: string): Promise<() => Promise<void>> {
+    const name = `gate-${process.pid}-${++seq}`;
+    const gate = await connect(databaseUrl);
+    try {
+      await gate.query('BEGIN');
+      await gate.query(lockSql);
+      await gate.query(`PREPARE TRANSACTION '${name}'`);
+    } finally {
+      await gate.end();
+    }
+    return async () => void (await query(`ROLLBACK PREPARED '${name}'`));
   }
   const waitingOnLock = async (pattern: string) =>
     (
@@ -187,7 +211,7 @@ describe('PostgreSQL stopped in the middle of a request', () => {
   it('a refresh: PostgreSQL stops while it rotates; 5xx, then the same refresh token works once', async () => {
     const member = await signup(bed.t);
     const refresh = (refreshToken: string) => call(bed.t, 'POST', '/auth/refresh', { body: { refreshToken } });
-    const gate = await holdLock(
+    const release = await holdLockAcrossStop(
       `SELECT 1 FROM refresh_tokens WHERE token_hash = sha256('${member.refreshToken}'::bytea) FOR UPDATE`,
     );
     const pending = refresh(member.refreshToken);
@@ -195,9 +219,9 @@ describe('PostgreSQL stopped in the middle of a request', () => {
     await stopDatabase();
     const res = await pending;
     expectCleanServerError(res);
-    await gate.end().catch(() => undefined);
 
     await startDatabase();
+    await release();
     // The rotation was rolled back with the server: the token is unspent and has no successor.
     const rows = await query<{ spent: boolean; session_id: string }>(
       `SELECT spent_at IS NOT NULL AS spent, session_id FROM refresh_tokens WHERE token_hash = sha256($1::bytea)`,
