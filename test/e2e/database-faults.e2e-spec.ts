@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'pg';
@@ -29,8 +29,12 @@ describe('PostgreSQL stopped in the middle of a request', () => {
       dataDir: path.join(dir, 'pg'),
       persistent: true,
       fast: true,
-      // For holdLockAcrossStop: a prepared transaction keeps its locks through a stop.
-      settings: { max_prepared_transactions: '4' },
+      settings: {
+        // For holdLockAcrossStop: a prepared transaction keeps its locks through a stop.
+        max_prepared_transactions: '4',
+        // A crash of the server alone (not of the machine) then loses no commit, fsync off or not.
+        synchronous_commit: 'on',
+      },
     });
     await pg.createDatabase('faults');
     databaseUrl = pg.url('faults');
@@ -111,6 +115,16 @@ describe('PostgreSQL stopped in the middle of a request', () => {
     expect(down.body).toEqual(
       expect.objectContaining({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', requestId: expect.any(String) }),
     );
+  }
+
+  /**
+   * Crashes the server: an immediate stop kills every backend without a clean goodbye, as an OOM kill or a
+   * failover would; the pooled connections are cut under the service.
+   */
+  async function crashDatabase(): Promise<void> {
+    const postmaster = Number(readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(postmaster, 'SIGQUIT');
+    await waitUntil(async () => (await ready()) === 503, '/health/ready answers 503');
   }
 
   /** Starts it again; readiness must follow without a restart of the service. */
@@ -234,6 +248,31 @@ describe('PostgreSQL stopped in the middle of a request', () => {
     expect(next.status).toBe(200);
     expect((await call(bed.t, 'GET', '/members/me', { token: next.body.accessToken })).status).toBe(200);
     expect((await refresh(next.body.refreshToken)).status).toBe(200);
+    await expectNothingHalfWritten();
+  });
+
+  it('PostgreSQL crashes under load: the requests in flight get clean 5xx, no commit is lost, the pool recovers', async () => {
+    const member = await signup(bed.t);
+    const user = newKakaoUser();
+    const first = await codeLogin(await hybridCode(bed, user.id));
+    expect(first.body.result).toBe('SIGNED_UP');
+    const me = (token: string) => call(bed.t, 'GET', '/members/me', { token });
+    // Every pooled connection in use when the server dies.
+    const inFlight = Promise.all(Array.from({ length: 20 }, () => me(member.accessToken)));
+    await crashDatabase();
+    for (const res of await inFlight) {
+      if (res.status !== 200) expectCleanServerError(res);
+    }
+
+    await startDatabase();
+    // Each of the next requests gets a pooled connection: none may be a dead one left from before the crash.
+    const after = await Promise.all(Array.from({ length: 20 }, () => me(member.accessToken)));
+    expect(after.map((res) => res.status)).toEqual(after.map(() => 200));
+    const again = await codeLogin(await hybridCode(bed, user.id));
+    expect([again.status, again.body.result, again.body.member.id]).toEqual([200, 'LOGGED_IN', first.body.member.id]);
+    expect((await call(bed.t, 'POST', '/auth/refresh', { body: { refreshToken: member.refreshToken } })).status).toBe(
+      200,
+    );
     await expectNothingHalfWritten();
   });
 
