@@ -28,6 +28,7 @@ import {
 } from 'node:crypto';
 import { Pool, PoolClient } from 'pg';
 import { genRequestId, REQUEST_ID_HEADER } from '../../src/common/http/request-id';
+import { poolSettings } from '../../src/database/pool-settings';
 import { SECURITY_HEADER_OPTIONS, staticSecurityHeaders } from '../../src/common/http/security-headers';
 import { parseKakaoJson } from '../../src/kakao/kakao-json';
 import { toKakaoProfile, KakaoProfile } from '../../src/kakao/kakao-profile';
@@ -204,7 +205,9 @@ const accountLockKey = (kakaoUserId: string) =>
 const hashToken = (t: string) => createHash('sha256').update(t).digest();
 
 // ---- the same SQL as the service ---------------------------------------------------------------------------
-const pool = new Pool({ connectionString: must('DATABASE_URL'), max: Number(env.DB_POOL_SIZE ?? 10) });
+// The service's pool settings (size, kept connections, keep-alive): a pool that closes idle connections
+// pays for new ones in the next burst, which would show in the p99s as a difference of configuration.
+const pool = new Pool({ connectionString: must('DATABASE_URL'), ...poolSettings(Number(env.DB_POOL_SIZE ?? 10)) });
 
 const SQL = {
   lockAccount: `SELECT pg_advisory_xact_lock($1::int, $2::int)`,

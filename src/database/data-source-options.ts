@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
+import { poolSettings } from './pool-settings';
 import { TypeOrmNestLogger } from './typeorm-logger';
 
 /**
@@ -17,12 +18,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     migrationsTransactionMode: 'each',
     entities: [__dirname + '/../**/*.entity.{js,ts}'],
     poolSize,
-    extra: {
-      // A stuck connection attempt must not hold a request (or /health/ready) forever.
-      connectionTimeoutMillis: 5000,
-      idleTimeoutMillis: 30000,
-      application_name: 'kakao-auth',
-    },
+    extra: { ...poolSettings(poolSize), application_name: 'kakao-auth' },
     logging: ['error', 'warn', 'migration'],
     logger: new TypeOrmNestLogger(),
   };

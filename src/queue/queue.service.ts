@@ -14,6 +14,7 @@ import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { DatabaseMigrator } from '../database/database-migrator';
+import { poolSettings } from '../database/pool-settings';
 import { QUEUE_SCHEMA } from '../database/migrations/1763800000100-job-queue';
 import { queryRows } from '../database/sql';
 import { MetricsService } from '../metrics/metrics.service';
@@ -142,11 +143,10 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
     this.runWorkers = config.queueWorkers;
     // pg-boss gets our pool rather than its own so that stopping its workers (before the HTTP server and
     // TypeORM close) and closing the connections (after every request has finished) are separate steps.
+    // Kept connections and keep-alive as the request pool's (see there): workers come in bursts too.
     this.pool = new Pool({
       connectionString: config.db.url,
-      max: this.options.poolSize,
-      connectionTimeoutMillis: 5_000,
-      idleTimeoutMillis: 30_000,
+      ...poolSettings(this.options.poolSize),
       application_name: 'kakao-auth-queue',
     });
     this.pool.on('error', (err) => this.logger.error({ error: loggableError(err) }, 'Job queue connection error'));
