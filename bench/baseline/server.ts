@@ -28,8 +28,8 @@ import {
 } from 'node:crypto';
 import { Pool, PoolClient } from 'pg';
 import { genRequestId, REQUEST_ID_HEADER } from '../../src/common/http/request-id';
-import { poolSettings } from '../../src/database/pool-settings';
 import { SECURITY_HEADER_OPTIONS, staticSecurityHeaders } from '../../src/common/http/security-headers';
+import { poolSettings } from '../../src/database/pool-settings';
 import { parseKakaoJson } from '../../src/kakao/kakao-json';
 import { toKakaoProfile, KakaoProfile } from '../../src/kakao/kakao-profile';
 import type { KakaoTokenResponse, KakaoUserRaw } from '../../src/kakao/kakao.types';

@@ -257,7 +257,7 @@ describe('PostgreSQL stopped in the middle of a request', () => {
     const first = await codeLogin(await hybridCode(bed, user.id));
     expect(first.body.result).toBe('SIGNED_UP');
     const me = (token: string) => call(bed.t, 'GET', '/members/me', { token });
-    // Every pooled connection in use when the server dies.
+    // Twenty requests sent as the server dies: those still at the database get the clean error shape.
     const inFlight = Promise.all(Array.from({ length: 20 }, () => me(member.accessToken)));
     await crashDatabase();
     for (const res of await inFlight) {
