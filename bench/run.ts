@@ -150,7 +150,14 @@ interface ScenarioReport {
   cpuEfficiencyRatio?: { median: number; min: number; max: number };
   serviceRps?: number;
   baselineRps?: number;
-  fixedRate?: { rate: number; service: LoadResult; baseline: LoadResult; p99Ratio: number; slicePairs?: unknown };
+  fixedRate?: {
+    rate: number;
+    service: LoadResult;
+    baseline: LoadResult;
+    p99Ratio: number;
+    slicePairs?: unknown;
+    majorGcs?: Record<Target, { count: number; per100kRequests: number; pauseMs: number }>;
+  };
   dbRoundTrips?: { service: number; baseline: number; serviceStatements?: Record<string, number> };
   headersDiffer?: { serviceOnly: string[]; baselineOnly: string[] };
   met?: boolean;
@@ -209,9 +216,21 @@ async function load(scenario: Scenario, target: Target, durationSec: number, rat
 }
 const lastRps: Record<string, number> = {};
 
+/** Major collections so far and their pauses, from either side's /metrics (prom-client's metric names). */
+async function majorCollections(target: Target): Promise<{ count: number; seconds: number }> {
+  const text = await (await fetch(`${urlOf(target)}/metrics`)).text();
+  return {
+    count: series(text, 'nodejs_gc_duration_seconds_count', 'kind="major"') ?? 0,
+    seconds: series(text, 'nodejs_gc_duration_seconds_sum', 'kind="major"') ?? 0,
+  };
+}
+
 /** Service and baseline at the same fixed rate, in alternating slices (S B S B …), each side's slices merged. */
 async function latencyAtRate(scenario: Scenario, rate: number, perSide = LATENCY_DURATION, quietPairs = false) {
   const planned = Math.max(1, Math.round(perSide / LATENCY_SLICE));
+  // A slice holding a major collection can have a p99 five times the others' (bench/README.md): how many
+  // each side ran per request explains a p99 difference better than the p99 of a few seconds can.
+  const gcBefore = { service: await majorCollections('service'), baseline: await majorCollections('baseline') };
   const pairs: Array<Record<Target, RunStats>> = [];
   const quiet = (p: Record<Target, RunStats>) => Math.max(...p.service.steal, ...p.baseline.steal) <= QUIET_STEAL;
   const enough = () =>
@@ -240,6 +259,17 @@ async function latencyAtRate(scenario: Scenario, rate: number, perSide = LATENCY
     const m = mergeRuns(pairs.map((p) => p[t]));
     return { p50: m.p50, p99: m.p99, requests: m.requests };
   };
+  const majorGc = async (t: Target) => {
+    const after = await majorCollections(t);
+    const requests = pairs.reduce((sum, p) => sum + p[t].requests, 0);
+    const count = after.count - gcBefore[t].count;
+    return {
+      count,
+      per100kRequests: round((count / Math.max(1, requests)) * 100_000, 2),
+      pauseMs: round((after.seconds - gcBefore[t].seconds) * 1000, 1),
+    };
+  };
+  const majorGcs = { service: await majorGc('service'), baseline: await majorGc('baseline') };
   const slicePairs = quietPairs
     ? {
         total: pairs.length,
@@ -249,7 +279,7 @@ async function latencyAtRate(scenario: Scenario, rate: number, perSide = LATENCY
         everyPair: { service: brief('service'), baseline: brief('baseline') },
       }
     : undefined;
-  return { service: merged(chosen, 'service'), baseline: merged(chosen, 'baseline'), slicePairs };
+  return { service: merged(chosen, 'service'), baseline: merged(chosen, 'baseline'), slicePairs, majorGcs };
 }
 
 /** How many slice pairs a p99 was taken from, for the log. */
@@ -395,6 +425,7 @@ async function benchScenario(scenario: Scenario, options: { roundTrips?: boolean
     service: svc,
     baseline: base,
     slicePairs,
+    majorGcs,
   } = await latencyAtRate(scenario, rate, p99Target ? P99_TARGET_LATENCY_DURATION : LATENCY_DURATION, p99Target);
   report.fixedRate = {
     rate,
@@ -402,9 +433,13 @@ async function benchScenario(scenario: Scenario, options: { roundTrips?: boolean
     baseline: base,
     p99Ratio: round((svc.p99 ?? 0) / (base.p99 ?? 1), 2),
     ...(slicePairs ? { slicePairs } : {}),
+    majorGcs,
   };
   log(
     `   at ${rate}/s: service p50 ${svc.p50} ms p99 ${svc.p99} ms (${svc.rps}/s), baseline p50 ${base.p50} ms p99 ${base.p99} ms (${base.rps}/s)${pairsNote(slicePairs)}`,
+  );
+  log(
+    `   major collections per 100,000 requests: service ${majorGcs.service.per100kRequests} (${majorGcs.service.count}, ${majorGcs.service.pauseMs} ms of pauses), baseline ${majorGcs.baseline.per100kRequests} (${majorGcs.baseline.count}, ${majorGcs.baseline.pauseMs} ms)`,
   );
   report.met = report.throughputRatio.median >= scenario.target;
   return report;

@@ -26,6 +26,7 @@ import {
   randomUUID,
   timingSafeEqual,
 } from 'node:crypto';
+import { constants as perfConstants, PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { Pool, PoolClient } from 'pg';
 import { genRequestId, REQUEST_ID_HEADER } from '../../src/common/http/request-id';
 import { SECURITY_HEADER_OPTIONS, staticSecurityHeaders } from '../../src/common/http/security-headers';
@@ -442,6 +443,32 @@ app.setErrorHandler((err, request, reply) => {
 app.get('/health/ready', async () => {
   await pool.query('SELECT 1');
   return { status: 'ok' };
+});
+
+// Garbage collections, under prom-client's metric names as the service's /metrics has them, so the runner
+// counts both sides' major collections the same way (read between runs, never on a measured path).
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+const gcTotals = new Map<string, { count: number; seconds: number }>();
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = GC_KINDS[(entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
+    const total = gcTotals.get(kind) ?? { count: 0, seconds: 0 };
+    total.count++;
+    total.seconds += entry.duration / 1000;
+    gcTotals.set(kind, total);
+  }
+}).observe({ entryTypes: ['gc'] });
+app.get('/metrics', async (_request, reply) => {
+  const lines = [...gcTotals].flatMap(([kind, t]) => [
+    `nodejs_gc_duration_seconds_count{kind="${kind}"} ${t.count}`,
+    `nodejs_gc_duration_seconds_sum{kind="${kind}"} ${t.seconds}`,
+  ]);
+  return reply.type('text/plain').send(lines.join('\n') + '\n');
 });
 
 // Scenario 1: GET /members/me
