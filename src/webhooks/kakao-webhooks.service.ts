@@ -31,9 +31,9 @@ const LATE_WRITE_RETRY_MS = { first: 1_000, max: 60_000 };
  * the bench's storm) every connection went to webhook transactions, each waiting on a saturated database,
  * and GET /members/me queued behind them. A write is five round trips, so the slots also cap the calls
  * taken per second: three of ten held scenario 5 to ~370/s (0.72× the baseline); six of ten leave four
- * connections to everything else and took 453–540/s in the full bench runs (0.86–0.97×). While the
- * database is saturated by other requests too (the storm) they take 126–164/s against a bare server's
- * 369–449/s: the price of keeping four connections for everything else.
+ * connections to everything else and took 0.86–1.07× the baseline's rate in the full bench runs. While the
+ * database is saturated by other requests too (the storm) they take 0.34–0.60× what a bare server takes
+ * (README, Benchmarks): the price of keeping four connections for everything else.
  */
 const WEBHOOK_WRITE_POOL_SHARE = 0.6;
 
