@@ -19,6 +19,7 @@ import { QUEUE_SCHEMA } from '../database/migrations/1763800000100-job-queue';
 import { queryRows } from '../database/sql';
 import { MetricsService } from '../metrics/metrics.service';
 import { InstanceLoad, LOAD_SAMPLE_MS } from './instance-load';
+import { pgBossDb } from './pg-boss-db';
 
 /** Tunables of the queue, for every queue unless `work` says otherwise. Tests shorten the retry delay. */
 export interface QueueOptions {
@@ -150,12 +151,14 @@ export class QueueService implements OnApplicationBootstrap, BeforeApplicationSh
       application_name: 'kakao-auth-queue',
     });
     this.pool.on('error', (err) => this.logger.error({ error: loggableError(err) }, 'Job queue connection error'));
-    const db: PgBoss.Db = {
-      // Like pg-boss's own pool after stop: answers nothing instead of throwing, because pg-boss reports a
-      // job's completion without awaiting it and a late one would become an unhandled rejection.
-      executeSql: (text, values) =>
-        this.poolClosed ? Promise.resolve(undefined as never) : this.pool.query(text, values),
-    };
+    const db = pgBossDb(this.pool, QUEUE_SCHEMA, {
+      closed: () => this.poolClosed,
+      onLostReport: (err) =>
+        this.logger.warn(
+          { error: loggableError(err) },
+          'Job queue: a finished job could not be recorded; it is retried after its expiry',
+        ),
+    });
     this.boss = new PgBoss({
       db,
       schema: QUEUE_SCHEMA,

@@ -251,18 +251,25 @@ describe('PostgreSQL stopped in the middle of a request', () => {
     await expectNothingHalfWritten();
   });
 
-  it('PostgreSQL crashes under load: the requests in flight get clean 5xx, no commit is lost, the pool recovers', async () => {
+  it('PostgreSQL crashes under load: every request in flight gets a clean 5xx, no commit is lost, the pool recovers', async () => {
     const member = await signup(bed.t);
     const user = newKakaoUser();
     const first = await codeLogin(await hybridCode(bed, user.id));
     expect(first.body.result).toBe('SIGNED_UP');
     const me = (token: string) => call(bed.t, 'GET', '/members/me', { token });
-    // Twenty requests sent as the server dies: those still at the database get the clean error shape.
+    // Twenty requests held at the database when it dies: all ten pooled connections wait on a lock (the
+    // other ten requests wait for a connection), so every one of them meets the crash.
+    const gate = await holdLock('LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE');
     const inFlight = Promise.all(Array.from({ length: 20 }, () => me(member.accessToken)));
+    await waitUntil(
+      async () =>
+        (await count(`pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                      AND query LIKE '%FROM sessions s JOIN members%'`)) === 10,
+      'every pooled connection waits at the sessions table',
+    );
     await crashDatabase();
-    for (const res of await inFlight) {
-      if (res.status !== 200) expectCleanServerError(res);
-    }
+    for (const res of await inFlight) expectCleanServerError(res);
+    await gate.end().catch(() => undefined);
 
     await startDatabase();
     // Each of the next requests gets a pooled connection: none may be a dead one left from before the crash.
