@@ -132,3 +132,41 @@ export function registerRequestLogging(fastify: FastifyInstance, logger: Logger)
     done();
   });
 }
+
+/** What the log keeps of an error. */
+export interface LoggableError {
+  name: string;
+  message: string;
+  /** A string code: SQLSTATE for a failed query, a Node or pg-boss code otherwise. */
+  code?: string;
+  /** An SMTP server's reply code. */
+  responseCode?: number;
+  stack?: string;
+}
+
+/** Error messages quote what they failed on: an SMTP server names the refused recipient, a link holds a token. */
+const maskQuoted = (text: string, max: number) =>
+  text
+    .replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]')
+    .replace(/[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g, '[address]')
+    .slice(0, max);
+
+/**
+ * What is logged of an error: its kind, masked message, code and (on request) masked stack. Nothing else of
+ * it: a failed TypeORM query carries its parameters (emails, token hashes), PostgreSQL's `detail` quotes the
+ * row, and job data holds personal data.
+ */
+export function loggableError(err: unknown, options: { stack?: boolean } = {}): LoggableError {
+  // pg-boss reports worker errors as plain objects copied from the Error.
+  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  const driverCode = (e.driverError as { code?: unknown } | undefined)?.code;
+  const code = typeof e.code === 'string' ? e.code : typeof driverCode === 'string' ? driverCode : undefined;
+  return {
+    name: typeof e.name === 'string' ? e.name : 'Error',
+    message: maskQuoted(typeof e.message === 'string' ? e.message : String(err), 300),
+    ...(code !== undefined ? { code } : {}),
+    ...(typeof e.responseCode === 'number' ? { responseCode: e.responseCode } : {}),
+    // The stack's first line repeats the message, so it is masked the same way.
+    ...(options.stack && typeof e.stack === 'string' ? { stack: maskQuoted(e.stack, 4000) } : {}),
+  };
+}

@@ -17,6 +17,7 @@ import { DatabaseMigrator } from '../database/database-migrator';
 import { poolSettings } from '../database/pool-settings';
 import { QUEUE_SCHEMA } from '../database/migrations/1763800000100-job-queue';
 import { queryRows } from '../database/sql';
+import { loggableError } from '../logging/logging';
 import { MetricsService } from '../metrics/metrics.service';
 import { InstanceLoad, LOAD_SAMPLE_MS } from './instance-load';
 import { pgBossDb } from './pg-boss-db';
@@ -89,25 +90,6 @@ interface Registration {
   options: Required<Omit<WorkOptions, 'policy' | 'personalData'>> & {
     policy: PgBoss.QueuePolicy;
     personalData: boolean;
-  };
-}
-
-/**
- * Error text for the log: job data can hold personal data and links with tokens, and error messages quote it
- * (an SMTP server names the refused recipient), so addresses and URLs are masked.
- */
-export function loggableError(err: unknown): { name: string; code?: string; responseCode?: number; message: string } {
-  // pg-boss reports worker errors as plain objects copied from the Error.
-  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
-  const message = (typeof e.message === 'string' ? e.message : String(err))
-    .replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]')
-    .replace(/[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g, '[address]')
-    .slice(0, 300);
-  return {
-    name: typeof e.name === 'string' ? e.name : 'Error',
-    ...(typeof e.code === 'string' ? { code: e.code } : {}),
-    ...(typeof e.responseCode === 'number' ? { responseCode: e.responseCode } : {}),
-    message,
   };
 }
 

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { EntityManager } from 'typeorm';
@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import { AppException } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { loggableError } from '../logging/logging';
 import { AccessTokenClaims, AccessTokenService, AuthMethod } from './access-token.service';
 import { RefreshRaceTracker } from './refresh-race';
 import { SessionsRepository } from './sessions.repository';
@@ -55,6 +56,7 @@ const invalidRefreshToken = (message = 'The refresh token is not valid') =>
  */
 @Injectable()
 export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
   private readonly races = new RefreshRaceTracker();
   private readonly logoutListeners: Array<(memberId: string) => Promise<void>> = [];
 
@@ -182,7 +184,12 @@ export class SessionsService {
         manager,
       );
     });
-    await Promise.allSettled(this.logoutListeners.map((listener) => listener(memberId)));
+    const followUps = await Promise.allSettled(this.logoutListeners.map((listener) => listener(memberId)));
+    for (const followUp of followUps) {
+      if (followUp.status === 'rejected') {
+        this.logger.warn({ memberId, error: loggableError(followUp.reason) }, 'A logout follow-up failed');
+      }
+    }
   }
 
   /**

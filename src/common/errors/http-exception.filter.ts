@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { loggableError } from '../../logging/logging';
 import { REQUEST_ID_HEADER } from '../http/request-id';
 import { AppException } from './app.exception';
 import { ErrorCode } from './error-codes';
@@ -80,22 +81,6 @@ export function toProblem(exception: unknown): Problem {
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, code: 'INTERNAL_ERROR', message: 'Internal server error' };
 }
 
-/**
- * What is logged of an unexpected error: its kind, message, code and stack. Nothing else of it: a failed
- * TypeORM query carries its parameters (emails, token hashes), PostgreSQL's `detail` quotes the row.
- */
-export function loggableError(exception: unknown): Record<string, unknown> {
-  if (!(exception instanceof Error)) return { name: typeof exception, message: 'A non-Error value was thrown' };
-  const { code, driverError } = exception as { code?: unknown; driverError?: { code?: unknown } };
-  const sqlState = typeof code === 'string' ? code : driverError?.code;
-  return {
-    name: exception.name,
-    message: exception.message,
-    ...(typeof sqlState === 'string' ? { code: sqlState } : {}),
-    stack: exception.stack,
-  };
-}
-
 export function errorBody(problem: Problem, requestId: string): ErrorResponse {
   const body: ErrorResponse = {
     statusCode: problem.status,
@@ -118,7 +103,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const problem = toProblem(exception);
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') {
       this.logger.error(
-        { err: loggableError(exception), requestId: request.id, route: request.routeOptions?.url },
+        { err: loggableError(exception, { stack: true }), requestId: request.id, route: request.routeOptions?.url },
         'Unhandled error',
       );
     }
