@@ -1005,7 +1005,7 @@ async function frameworkFloor() {
   const sides = {} as Record<'nest' | 'fastify', { child: Child; url: string }>;
   for (const mode of ['nest', 'fastify'] as const) {
     const port = await freePort();
-    const child = startNode([...SERVICE_NODE_FLAGS, path.join(ROOT, 'dist', 'bench', 'floor', 'framework.js'), mode], {
+    const child = startNode([path.join(ROOT, 'dist', 'bench', 'floor', 'framework.js'), mode], {
       name: `floor-${mode}`,
       core: SERVER_CORE,
       env: { ...cleanEnv(), FLOOR_PORT: String(port), NODE_ENV: 'production' },

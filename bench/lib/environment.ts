@@ -185,8 +185,7 @@ export async function startStack(
 
   const extra = await beforeBaseline({ serviceUrl, emulatorUrl });
   log('Starting the baseline (Fastify + pg)…');
-  // The service's Node flags too: the ratio is to measure the framework, not a V8 setting one side lacks.
-  const baseline = startNode([...SERVICE_NODE_FLAGS, BASELINE_ENTRY], {
+  const baseline = startNode([BASELINE_ENTRY], {
     name: 'baseline',
     core: SERVER_CORE,
     env: {
