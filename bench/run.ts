@@ -61,7 +61,6 @@ import {
 } from './lib/proc';
 import { analyseProfile, ProfileSummary } from './lib/profile';
 import { median, round } from './lib/stats';
-import { SERVICE_NODE_FLAGS } from '../src/node-flags';
 
 // ---- options -------------------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -917,7 +916,7 @@ async function coldStart(runs: number) {
     const port = await freePort();
     const env = serviceEnvironment(port, stack.databaseUrl, stack.emulatorUrl, stack.secrets);
     const started = performance.now();
-    const child = startNode([...SERVICE_NODE_FLAGS, SERVICE_ENTRY], { name: 'cold', core: SERVER_CORE, env });
+    const child = startNode([SERVICE_ENTRY], { name: 'cold', core: SERVER_CORE, env });
     try {
       await waitForHttp(`http://127.0.0.1:${port}/health/ready`, 30_000, child);
       times.push(round((performance.now() - started) / 1000, 3));
@@ -1054,7 +1053,7 @@ async function profileColdStart(outDir: string): Promise<ProfileSummary & { read
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const from = Number(process.hrtime.bigint() / 1000n);
-  const child = startNode([...SERVICE_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], {
+  const child = startNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], {
     name: 'cold-prof',
     core: SERVER_CORE,
     env,
@@ -1075,7 +1074,7 @@ async function profileService(scenario: Scenario, outDir: string): Promise<Profi
   const dir = path.join(outDir, `s${scenario.id}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const child = startNode([...SERVICE_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], {
+  const child = startNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, SERVICE_ENTRY], {
     name: 'profiled',
     core: SERVER_CORE,
     env,
@@ -1138,7 +1137,6 @@ async function main(): Promise<void> {
     memoryGb: round(os.totalmem() / 2 ** 30, 1),
     node: process.version,
     serviceEntry: path.relative(ROOT, SERVICE_ENTRY),
-    serviceNodeFlags: SERVICE_NODE_FLAGS,
     pinned: canPin()
       ? { server: SERVER_CORE, loadGeneratorPostgresEmulator: LOAD_CORE }
       : 'not pinned (taskset or a second core missing)',

@@ -7,7 +7,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres';
-import { SERVICE_NODE_FLAGS } from '../../src/node-flags';
 import { loginPersonas, seed } from './fixtures';
 import { Child, LOAD_CORE, postmasterPid, SERVER_CORE, startNode, waitForHttp } from './proc';
 
@@ -168,11 +167,7 @@ export async function startStack(
   // The scenarios compare request paths, and the baseline runs no background jobs: the service's workers
   // (which apply webhook calls, send mails) are started for the storm and the soak (`restartService`).
   const serviceEnv = { ...serviceEnvironment(servicePort, databaseUrl, emulatorUrl, secrets), QUEUE_WORKERS: 'false' };
-  const service = startNode([...SERVICE_NODE_FLAGS, SERVICE_ENTRY], {
-    name: 'service',
-    core: SERVER_CORE,
-    env: serviceEnv,
-  });
+  const service = startNode([SERVICE_ENTRY], { name: 'service', core: SERVER_CORE, env: serviceEnv });
   await waitForHttp(`${serviceUrl}/health/ready`, 60_000, service);
 
   log('Seeding 100,000 members and 1,000,000 refresh tokens…');
@@ -218,11 +213,7 @@ export async function startStack(
     async restartService(changes) {
       await stack.service.stop();
       stack.serviceEnv = { ...stack.serviceEnv, ...changes };
-      stack.service = startNode([...SERVICE_NODE_FLAGS, SERVICE_ENTRY], {
-        name: 'service',
-        core: SERVER_CORE,
-        env: stack.serviceEnv,
-      });
+      stack.service = startNode([SERVICE_ENTRY], { name: 'service', core: SERVER_CORE, env: stack.serviceEnv });
       await waitForHttp(`${serviceUrl}/health/ready`, 60_000, stack.service);
     },
     async stop() {
