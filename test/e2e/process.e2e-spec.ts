@@ -1,8 +1,9 @@
+import path from 'node:path';
 import { freePort } from '../../scripts/lib/embedded-postgres';
 import { startTestApp } from '../support/app';
 import { createTestDatabase } from '../support/database';
 import { testEnvironment } from '../support/env';
-import { ensureBuilt, MAIN_JS, run, waitForHttp } from '../support/process';
+import { ensureBuilt, MAIN_JS, ROOT, run, waitForHttp } from '../support/process';
 
 describe('the service as a process', () => {
   beforeAll(() => ensureBuilt());
@@ -36,14 +37,14 @@ describe('the service as a process', () => {
     });
   });
 
-  it('serves, then shuts down cleanly on SIGTERM', async () => {
+  it("serves under the container's command (node scripts/start.js), then shuts down cleanly on SIGTERM", async () => {
     const port = await freePort();
     const env = testEnvironment({
       DATABASE_URL: await createTestDatabase('proc'),
       PORT: String(port),
       HOST: '127.0.0.1',
     });
-    const service = run('node', [MAIN_JS], env);
+    const service = run('node', [path.join(ROOT, 'scripts', 'start.js')], env);
     try {
       await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
       expect(service.output().stdout).toContain(`listening on http://127.0.0.1:${port}`);
