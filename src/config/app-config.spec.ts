@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildConfig, isStrictSecrets, loadConfig } from './app-config';
+import { buildConfig, loadConfig } from './app-config';
 import { ConfigError, validateEnvironment } from './environment';
 import { PLACEHOLDER_SECRETS, weakSecretReason } from './secrets';
 
@@ -147,23 +147,27 @@ describe('configuration', () => {
       }
     });
 
-    it('tolerates a weak secret in development and test, but never under npm start', () => {
-      expect(problemsOf(base({ NODE_ENV: 'development', JWT_SECRET: 'dev' }))).toEqual([]);
-      expect(problemsOf(base({ NODE_ENV: 'test', JWT_SECRET: 'dev' }))).toEqual([]);
-      expect(problemsOf(base({ NODE_ENV: 'development', JWT_SECRET: 'dev', npm_lifecycle_event: 'start' }))).toEqual([
-        expect.stringMatching(/^JWT_SECRET must be at least 32 bytes/),
-      ]);
+    it('refuses weak secrets whatever NODE_ENV says', () => {
+      for (const NODE_ENV of ['development', 'test', 'production', undefined]) {
+        expect(problemsOf(base({ NODE_ENV, JWT_SECRET: 'dev' }))).toEqual([
+          expect.stringMatching(/^JWT_SECRET must be at least 32 bytes/),
+        ]);
+        expect(
+          problemsOf(base({ NODE_ENV, JWT_PREVIOUS_SECRETS: `${STRONG},change-me-please-0123456789abcdef` })),
+        ).toEqual([expect.stringMatching(/^JWT_PREVIOUS_SECRETS is a placeholder/)]);
+      }
     });
 
-    it('treats an unset NODE_ENV as production', () => {
-      expect(isStrictSecrets({})).toBe(true);
-      expect(isStrictSecrets({ NODE_ENV: 'development' })).toBe(false);
-      expect(isStrictSecrets({ NODE_ENV: 'development', npm_lifecycle_event: 'start' })).toBe(true);
+    it('refuses the placeholder admin key, whose holder could send unlink webhooks', () => {
+      expect(problemsOf(base({ KAKAO_ADMIN_KEY: 'change-me-kakao-admin-key' }))).toEqual([
+        'KAKAO_ADMIN_KEY is a placeholder value',
+      ]);
+      expect(problemsOf(base({ KAKAO_ADMIN_KEY: '0f1e2d3c4b5a69788796a5b4c3d2e1f0' }))).toEqual([]);
     });
 
     it('accepts a strong random secret', () => {
       expect(weakSecretReason(STRONG)).toBeNull();
-      expect(() => buildConfig(validateEnvironment(base()), true)).not.toThrow();
+      expect(() => buildConfig(validateEnvironment(base()))).not.toThrow();
     });
   });
 });

@@ -1,5 +1,5 @@
 import { ConfigError, Environment, validateEnvironment } from './environment';
-import { weakSecretReason } from './secrets';
+import { isPlaceholderSecret, weakSecretReason } from './secrets';
 
 export interface ServiceClient {
   name: string;
@@ -91,30 +91,24 @@ function parseUrls(name: string, values: string[], problems: string[]): string[]
   return values;
 }
 
-/**
- * Secrets are checked strictly whenever the service could face real users: in production, and always
- * when launched through `npm start` (npm sets npm_lifecycle_event), whatever NODE_ENV says.
- */
-export function isStrictSecrets(env: NodeJS.ProcessEnv): boolean {
-  const nodeEnv = env.NODE_ENV ?? 'production';
-  return !(nodeEnv === 'development' || nodeEnv === 'test') || env.npm_lifecycle_event === 'start';
-}
-
-export function buildConfig(e: Environment, strictSecrets: boolean): AppConfig {
+export function buildConfig(e: Environment): AppConfig {
   const problems: string[] = [];
   const publicUrl = stripTrailingSlash(e.PUBLIC_URL ?? 'http://localhost:3000');
   const authBaseUrl = stripTrailingSlash(e.KAKAO_AUTH_BASE_URL ?? 'https://kauth.kakao.com');
   const redirectUri = e.KAKAO_REDIRECT_URI ?? `${publicUrl}/auth/kakao/callback`;
   const previousSecrets = list(e.JWT_PREVIOUS_SECRETS);
 
-  if (strictSecrets) {
-    const reasons: Array<[string, string | null]> = [
-      ['JWT_SECRET', weakSecretReason(e.JWT_SECRET)],
-      ...previousSecrets.map((s): [string, string | null] => ['JWT_PREVIOUS_SECRETS', weakSecretReason(s)]),
-      ['TOKEN_ENCRYPTION_KEY', weakSecretReason(e.TOKEN_ENCRYPTION_KEY, { minBytes: 0 })],
-    ];
-    for (const [name, reason] of reasons) if (reason) problems.push(`${name} ${reason}`);
-  }
+  // Refused in every environment (API.md): a development or test instance reachable by anyone else is as
+  // exposed as production, and a placeholder in one tends to travel to the next.
+  const reasons: Array<[string, string | null]> = [
+    ['JWT_SECRET', weakSecretReason(e.JWT_SECRET)],
+    ...previousSecrets.map((s): [string, string | null] => ['JWT_PREVIOUS_SECRETS', weakSecretReason(s)]),
+    ['TOKEN_ENCRYPTION_KEY', weakSecretReason(e.TOKEN_ENCRYPTION_KEY, { minBytes: 0 })],
+    // Kakao issues the admin key, so only a copied placeholder is refused: with it anyone could send us
+    // "authenticated" unlink webhooks.
+    ['KAKAO_ADMIN_KEY', isPlaceholderSecret(e.KAKAO_ADMIN_KEY) ? 'is a placeholder value' : null],
+  ];
+  for (const [name, reason] of reasons) if (reason) problems.push(`${name} ${reason}`);
   const tokenEncryptionKey = parseEncryptionKey(e.TOKEN_ENCRYPTION_KEY, problems);
   const previousEncryptionKeys = list(e.TOKEN_ENCRYPTION_PREVIOUS_KEYS).map((k) =>
     parseEncryptionKey(k, problems, 'TOKEN_ENCRYPTION_PREVIOUS_KEYS'),
@@ -177,5 +171,5 @@ export function buildConfig(e: Environment, strictSecrets: boolean): AppConfig {
 
 /** Reads, validates and types the configuration; throws ConfigError with one message naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  return buildConfig(validateEnvironment(env), isStrictSecrets(env));
+  return buildConfig(validateEnvironment(env));
 }

@@ -18,6 +18,10 @@ export const PLACEHOLDER_SECRETS: readonly string[] = [
 
 const PLACEHOLDER_WORDS = /change[-_ ]?me|placeholder|your[-_ ]?secret/i;
 
+export function isPlaceholderSecret(secret: string): boolean {
+  return PLACEHOLDER_SECRETS.includes(secret) || PLACEHOLDER_WORDS.test(secret);
+}
+
 /**
  * Why a secret must not be used, or null when it is acceptable. A secret shorter than `minBytes`, equal to
  * a known placeholder, or made of very few distinct characters is refused (RFC 8725 §3.5: HMAC keys need
@@ -25,7 +29,7 @@ const PLACEHOLDER_WORDS = /change[-_ ]?me|placeholder|your[-_ ]?secret/i;
  */
 export function weakSecretReason(secret: string, { minBytes = 32 }: { minBytes?: number } = {}): string | null {
   if (Buffer.byteLength(secret, 'utf8') < minBytes) return `must be at least ${minBytes} bytes`;
-  if (PLACEHOLDER_SECRETS.includes(secret) || PLACEHOLDER_WORDS.test(secret)) return 'is a placeholder value';
+  if (isPlaceholderSecret(secret)) return 'is a placeholder value';
   if (new Set(secret).size < 8) return 'has too little entropy';
   return null;
 }

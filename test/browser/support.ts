@@ -123,7 +123,7 @@ export async function startDemo(): Promise<DemoBed> {
     KAKAO_SCOPES:
       'openid profile_nickname profile_image account_email name gender age_range birthyear birthday phone_number',
   });
-  const config = buildConfig(validateEnvironment(env), false);
+  const config = buildConfig(validateEnvironment(env));
   const logs: Array<Record<string, unknown>> = [];
   const logStream = new Writable({
     write(chunk: Buffer, _enc, cb) {

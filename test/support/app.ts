@@ -35,7 +35,7 @@ export interface TestAppOptions {
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const env = testEnvironment({ DATABASE_URL: databaseUrl, ...options.env });
-  const config = buildConfig(validateEnvironment(env), false);
+  const config = buildConfig(validateEnvironment(env));
   const logs: Array<Record<string, unknown>> = [];
   const logStream = new Writable({
     write(chunk: Buffer, _enc, cb) {
