@@ -5,7 +5,8 @@ import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { genRequestId, REQUEST_ID_HEADER } from './common/http/request-id';
-import { SECURITY_HEADER_OPTIONS, staticSecurityHeaders } from './common/http/security-headers';
+import { ANSWER_HEADERS, isCorsPreflight } from './common/http/security-headers';
+import { AppException } from './common/errors';
 import { answerClientError, answerFrameworkError } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { MetricsService } from './metrics/metrics.service';
@@ -43,7 +44,32 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  // Clients that always send Content-Type: application/json send it on bodiless calls too (logout, the
+  // DELETEs): an empty body is then no body, as without the header, and a route that needs one refuses it.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else void parseJson(request as Parameters<typeof parseJson>[0], body.toString('utf8'), done);
+  });
   app.useGlobalPipes(createValidationPipe());
+
+  // Registered before CORS, whose preflight answers end the request in its own hook: they carry these too.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(ANSWER_HEADERS).header(REQUEST_ID_HEADER, request.id);
+    // The CORS plugin would answer an OPTIONS that is no preflight with a bare text/plain 400.
+    if (request.method === 'OPTIONS' && !isCorsPreflight(request.headers)) {
+      answerFrameworkError(
+        new AppException(
+          'VALIDATION_FAILED',
+          'OPTIONS is only answered as a CORS preflight (Origin and Access-Control-Request-Method)',
+        ),
+        request,
+        reply,
+      );
+      return;
+    }
+    done();
+  });
 
   // Front-ends (the origins of ALLOWED_RETURN_URLS) call the API from the browser, with credentials for the
   // login-binding cookie of POST /auth/kakao/authorize-url. No other origin is allowed.
@@ -55,14 +81,6 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
     exposedHeaders: ['x-request-id', 'retry-after'],
     maxAge: 600,
-  });
-  // helmet's headers worked out once (see staticSecurityHeaders): no route needs its own and no nonces are used.
-  const securityHeaders = staticSecurityHeaders(SECURITY_HEADER_OPTIONS);
-  fastify.addHook('onRequest', (request, reply, done) => {
-    // no-store by default: answers carry tokens (RFC 6749 5.1 requires it there) or personal data, and no
-    // answer of this API is meant for a shared cache. A route that serves something cacheable says so itself.
-    void reply.headers(securityHeaders).header('cache-control', 'no-store').header(REQUEST_ID_HEADER, request.id);
-    done();
   });
 
   const metrics = app.get(MetricsService);

@@ -77,6 +77,19 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
       },
     );
 
+    it('takes an empty body sent as application/json as no body', async () => {
+      const { accessToken } = await signup(t);
+      const logout = await fetch(`${t.url}/auth/logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+      });
+      expect(logout.status).toBe(204);
+      // A route that needs a body refuses the missing one as a validation failure.
+      const res = await post('/auth/login', '');
+      expect(res.status).toBe(400);
+      expectErrorShape(await json(res), 400, 'VALIDATION_FAILED');
+    });
+
     it('answers a body over 64 KiB with 413 in the error shape', async () => {
       const big = JSON.stringify({ email: 'a@b.co', count: 1, note: 'x'.repeat(70 * 1024) });
       const res = await post('/__probe/echo', big);
@@ -218,7 +231,18 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
         await call(t, 'GET', '/members/me', { token: accessToken }),
       ];
       expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
-      for (const res of answers) expect(res.headers.get('cache-control')).toBe('no-store');
+      for (const res of answers) {
+        expect(res.headers.get('cache-control')).toBe('no-store');
+        expect(res.headers.get('pragma')).toBe('no-cache');
+      }
+    });
+
+    it('sends the same headers on what is refused before routing (a malformed URL)', async () => {
+      const res = await fetch(`${t.url}/members/%zz`);
+      expect(res.status).toBe(400);
+      expectErrorShape(await json(res), 400, 'VALIDATION_FAILED');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('cache-control')).toBe('no-store');
     });
 
     it('allows cross-origin calls, with credentials, from the front-ends of ALLOWED_RETURN_URLS only', async () => {
@@ -236,6 +260,19 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
       expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
       const other = await preflight('https://evil.example.com');
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      // Preflight answers carry the request id and the security headers like every other answer.
+      expect(allowed.headers.get('x-request-id')).toEqual(expect.any(String));
+      expect(allowed.headers.get('x-content-type-options')).toBe('nosniff');
+    });
+
+    it('answers an OPTIONS that is no CORS preflight in the error shape', async () => {
+      for (const headers of [{}, { origin: 'https://app.example.com' }] as Array<Record<string, string>>) {
+        const res = await fetch(`${t.url}/terms`, { method: 'OPTIONS', headers });
+        expect(res.status).toBe(400);
+        const body = await json(res);
+        expectErrorShape(body, 400, 'VALIDATION_FAILED');
+        expect(res.headers.get('x-request-id')).toBe(body.requestId);
+      }
     });
   });
 

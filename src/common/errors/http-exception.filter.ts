@@ -5,6 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { loggableError } from '../../logging/logging';
 import { REQUEST_ID_HEADER } from '../http/request-id';
+import { ANSWER_HEADERS } from '../http/security-headers';
 import { AppException } from './app.exception';
 import { ErrorCode } from './error-codes';
 import { ErrorResponse } from './error-response';
@@ -123,8 +124,8 @@ export function answerFrameworkError(error: unknown, request: FastifyRequest, re
   const problem = toProblem(error);
   void reply
     .status(problem.status)
+    .headers(ANSWER_HEADERS)
     .header(REQUEST_ID_HEADER, request.id)
-    .header('cache-control', 'no-store')
     .type('application/json; charset=utf-8')
     .send(errorBody(problem, String(request.id)));
 }

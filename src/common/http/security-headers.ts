@@ -1,5 +1,5 @@
 import helmet, { HelmetOptions } from 'helmet';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 /** helmet's options for every response of the service (the bench's baseline sends the same headers). */
 export const SECURITY_HEADER_OPTIONS: Readonly<HelmetOptions> = {
@@ -45,3 +45,17 @@ export function staticSecurityHeaders(options: Readonly<HelmetOptions>): Readonl
   }
   return Object.freeze(headers);
 }
+
+/**
+ * What every answer of the service carries: helmet's headers, and no caching. Answers carry tokens (RFC 6749
+ * 5.1 asks for Cache-Control: no-store and Pragma: no-cache there) or personal data, and none is meant for a
+ * shared cache; a route that serves something cacheable says so itself.
+ */
+export const ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...staticSecurityHeaders(SECURITY_HEADER_OPTIONS),
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+});
+
+export const isCorsPreflight = (headers: IncomingHttpHeaders): boolean =>
+  headers.origin !== undefined && headers['access-control-request-method'] !== undefined;
