@@ -11,12 +11,18 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ErrorResponse } from '../common/errors';
+import { AppException, ErrorResponse } from '../common/errors';
 import { SWAGGER_TAGS } from '../swagger';
 import { CurrentPrincipal, type Principal } from '../tokens/principal';
 import { ServiceAuth } from '../tokens/service-client.guard';
 import { MemberDto, toMemberDto } from './dto/member.dto';
 import { MembersService } from './members.service';
+
+// Member ids are UUIDs (v4); anything else names no member, which is what the caller is told (API.md: NOT_FOUND).
+const MEMBER_ID = new ParseUUIDPipe({
+  version: '4',
+  exceptionFactory: () => new AppException('NOT_FOUND', 'No member with this id'),
+});
 
 @ApiTags(SWAGGER_TAGS.members)
 @Controller('members')
@@ -60,7 +66,7 @@ export class MembersController {
   @ApiOperation({ summary: 'A member by id, for other services (HTTP Basic, SERVICE_CLIENTS)' })
   @ApiOkResponse({ type: MemberDto })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'NOT_FOUND' })
-  async byId(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<MemberDto> {
+  async byId(@Param('id', MEMBER_ID) id: string): Promise<MemberDto> {
     return toMemberDto(await this.members.get(id));
   }
 }

@@ -164,9 +164,13 @@ export class SessionsService {
       : undefined;
     const memberId = caller?.memberId ?? tokenState?.memberId;
     if (!memberId) return;
+    // A live refresh token proves as much as an access token (its holder could get one); a spent one or one of
+    // a revoked session does not, or a leaked old token could end every session of its member.
+    const liveToken = tokenState !== undefined && !tokenState.spent && !tokenState.sessionRevoked;
+    const everywhere = Boolean(options.everywhere && (caller || liveToken));
     await this.sessions.manager.transaction(async (manager) => {
       let count = 0;
-      if (options.everywhere && caller) {
+      if (everywhere) {
         count = await this.sessions.revokeAllOfMember(manager, memberId, 'logout_everywhere');
       } else {
         if (caller && (await this.sessions.revoke(manager, caller.sessionId, 'logout', memberId))) count++;
@@ -179,7 +183,7 @@ export class SessionsService {
           type: 'session.logged_out',
           memberId,
           requestId: options.requestId,
-          data: { everywhere: Boolean(options.everywhere && caller), sessions: count },
+          data: { everywhere, sessions: count },
         },
         manager,
       );

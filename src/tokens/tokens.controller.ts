@@ -86,8 +86,13 @@ export class TokensController {
     const token = bearerToken(request);
     let caller: { memberId: string; sessionId: string } | undefined;
     if (token) {
-      const claims = this.accessTokens.verify(token);
-      caller = { memberId: claims.sub, sessionId: claims.sid };
+      try {
+        const claims = this.accessTokens.verify(token);
+        caller = { memberId: claims.sub, sessionId: claims.sid };
+      } catch (err) {
+        // An expired access token beside a refresh token: the refresh token is proof enough.
+        if (!body.refreshToken) throw err;
+      }
     } else if (!body.refreshToken) {
       throw new AppException('UNAUTHENTICATED', 'An access token or a refresh token is required');
     }

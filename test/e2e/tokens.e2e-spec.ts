@@ -138,13 +138,18 @@ describe('own tokens and sessions', () => {
       expect((await me(forge(accessToken, { claims: { aud: 'other-service' } }))).status).toBe(401);
     });
 
-    it('says TOKEN_EXPIRED past exp plus 60 s of leeway, and accepts within the leeway', async () => {
+    it('says TOKEN_EXPIRED once past exp, with no leeway, and introspects the token as inactive', async () => {
       const { accessToken } = await signup(t);
       const now = Math.floor(Date.now() / 1000);
-      const expired = forge(accessToken, { claims: { iat: now - 1000, exp: now - 90 } });
+      const expired = forge(accessToken, { claims: { iat: now - 1000, exp: now - 2 } });
       expect((await me(expired)).body.code).toBe('TOKEN_EXPIRED');
-      const inLeeway = forge(accessToken, { claims: { iat: now - 1000, exp: now - 30 } });
-      expect((await me(inLeeway)).status).toBe(200);
+      const introspection = await call(t, 'POST', '/auth/introspect', {
+        headers: { authorization: basic(CLIENT.name, CLIENT.secret) },
+        body: { token: expired },
+      });
+      expect(introspection.body).toEqual({ active: false });
+      const live = forge(accessToken, { claims: { iat: now - 1000, exp: now + 30 } });
+      expect((await me(live)).status).toBe(200);
     });
 
     it('verifies with a previous secret, never signs with it, and refuses an unknown kid', async () => {
@@ -308,6 +313,29 @@ describe('own tokens and sessions', () => {
       expect((await logout(undefined, { refreshToken: randomBytes(32).toString('base64url') })).status).toBe(204);
     });
 
+    it('ends every session with everywhere and a live refresh token alone, never with a spent one', async () => {
+      const a = await signup(t);
+      const login = () => call(t, 'POST', '/auth/login', { body: { email: a.email, password: a.password } });
+      const second = await login();
+      const third = await login();
+      expect((await call(t, 'POST', '/auth/refresh', { body: { refreshToken: a.refreshToken } })).status).toBe(200);
+      // The spent token names the member but proves nothing: the other sessions stay.
+      expect((await logout(undefined, { refreshToken: a.refreshToken, everywhere: true })).status).toBe(204);
+      expect((await me(third.body.tokens.accessToken)).status).toBe(200);
+      const live = second.body.tokens.refreshToken as string;
+      expect((await logout(undefined, { refreshToken: live, everywhere: true })).status).toBe(204);
+      expect((await me(third.body.tokens.accessToken)).status).toBe(401);
+    });
+
+    it('falls back to the refresh token when the access token has expired', async () => {
+      const { accessToken, refreshToken } = await signup(t);
+      const now = Math.floor(Date.now() / 1000);
+      const expired = forge(accessToken, { claims: { iat: now - 1000, exp: now - 10 } });
+      expect((await logout(expired)).status).toBe(401);
+      expect((await logout(expired, { refreshToken })).status).toBe(204);
+      expect((await call(t, 'POST', '/auth/refresh', { body: { refreshToken } })).status).toBe(401);
+    });
+
     it('needs some proof of who logs out', async () => {
       expect((await logout(undefined)).status).toBe(401);
       expect((await logout('not.a.token')).status).toBe(401);
@@ -317,6 +345,23 @@ describe('own tokens and sessions', () => {
   describe('service-to-service', () => {
     const introspect = (token: unknown, authorization?: string) =>
       call(t, 'POST', '/auth/introspect', { body: { token }, headers: authorization ? { authorization } : {} });
+
+    it("takes RFC 7662's token_type_hint, as JSON or as a form, and answers any length of garbage as inactive", async () => {
+      const { accessToken } = await signup(t);
+      const authorization = basic(CLIENT.name, CLIENT.secret);
+      const hinted = await call(t, 'POST', '/auth/introspect', {
+        body: { token: accessToken, token_type_hint: 'access_token' },
+        headers: { authorization },
+      });
+      expect(hinted.body).toMatchObject({ active: true });
+      const form = await fetch(`${t.url}/auth/introspect`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: accessToken, token_type_hint: 'refresh_token' }).toString(),
+      });
+      expect(((await form.json()) as { active: boolean }).active).toBe(true);
+      expect((await introspect('x'.repeat(10_000), authorization)).body).toEqual({ active: false });
+    });
 
     it('introspects a live token RFC 7662 style, and anything else as inactive', async () => {
       const { accessToken, outcome } = await signup(t);
@@ -367,7 +412,7 @@ describe('own tokens and sessions', () => {
       expect((await call(t, 'GET', `/members/${outcome.member.id}`, { token: accessToken })).body.code).toBe(
         'SERVICE_UNAUTHORIZED',
       );
-      expect((await call(t, 'GET', '/members/not-a-uuid', { headers: auth })).body.code).toBe('VALIDATION_FAILED');
+      expect((await call(t, 'GET', '/members/not-a-uuid', { headers: auth })).body.code).toBe('NOT_FOUND');
       expect((await call(t, 'GET', '/members/7d0c1c64-6a49-4b7e-a1f0-0d7c9b0b4c11', { headers: auth })).body.code).toBe(
         'NOT_FOUND',
       );

@@ -40,10 +40,20 @@ export class LogoutRequestDto {
 }
 
 export class IntrospectRequestDto {
+  // No length limit of its own (the body limit caps it): RFC 7662 answers anything that is not a live token
+  // with active: false, however long.
   @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiIuLi4ifQ.c2ln' })
   @IsString()
-  @MaxLength(4096)
   token!: string;
+
+  @ApiPropertyOptional({
+    example: 'access_token',
+    description: 'RFC 7662 2.1; accepted and not needed: only access tokens can be active',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  token_type_hint?: string;
 }
 
 export class IntrospectionDto {
