@@ -1,5 +1,7 @@
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { ResponsesObject, SecurityRequirementObject } from '@nestjs/swagger';
+import { ERROR_STATUS } from './common/errors/error-codes';
 import type { AppConfig } from './config/app-config';
 
 export const SWAGGER_TAGS = {
@@ -57,7 +59,80 @@ Every login answers a **LoginOutcome** whose \`result\` tells the branch: \`LOGG
 - **basic**: service-to-service callers from \`SERVICE_CLIENTS\`.
 
 Errors always have the shape \`{statusCode, code, message, requestId, details?}\`; branch on \`code\`.
+
+| code | status |
+| --- | --- |
+${Object.entries(ERROR_STATUS)
+  .map(([code, status]) => `| \`${code}\` | ${status} |`)
+  .join('\n')}
 `;
+
+const ERROR_CONTENT = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
+
+/** Errors of the Kakao calls a route makes, by route (method and path as in the document). */
+const KAKAO_ERRORS: Record<string, Record<string, string>> = {
+  'get /auth/kakao/callback': {
+    '401': "ID_TOKEN_INVALID: Kakao's id_token failed verification",
+    '403':
+      'KAKAO_ACCESS_DENIED (the person cancelled), KAKAO_CONSENT_REQUIRED (prompt=none needs interaction), RECERTIFICATION_REQUIRED',
+  },
+  'post /auth/kakao/code': { '401': "ID_TOKEN_INVALID: Kakao's id_token failed verification" },
+  'post /auth/kakao/native': {
+    '401': 'UNAUTHENTICATED (the Kakao access token is not valid for this app) or ID_TOKEN_INVALID',
+  },
+  'post /members/me/kakao': { '403': 'FORBIDDEN' },
+};
+const CALLS_KAKAO = new Set([
+  'get /auth/kakao/callback',
+  'post /auth/kakao/code',
+  'post /auth/kakao/native',
+  'post /auth/terms/agree',
+  'post /members/me/kakao',
+  'delete /members/me/kakao',
+  'delete /members/me',
+  'post /members/me/terms',
+  'delete /members/me/terms/{tag}',
+  'post /members/me/terms/sync',
+]);
+
+function addError(responses: ResponsesObject, status: string, description: string): void {
+  const existing = responses[status] as { description?: string } | undefined;
+  if (!existing) responses[status] = { description, content: ERROR_CONTENT };
+  else if (!existing.description?.includes(description)) {
+    existing.description = existing.description ? `${existing.description}; ${description}` : description;
+  }
+}
+
+/**
+ * The answers every route shares (a body or query that fails validation, a missing or bad credential, a
+ * failed Kakao call, an unexpected error), added to each operation here rather than repeated on each
+ * handler, so no route can forget one.
+ */
+function documentSharedErrors(document: OpenAPIObject): void {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of ['get', 'post', 'delete'] as const) {
+      const op = item[method];
+      if (!op) continue;
+      const route = `${method} ${path}`;
+      const schemes = (op.security ?? []).flatMap((requirement: SecurityRequirementObject) => Object.keys(requirement));
+      if (op.requestBody || op.parameters?.length) {
+        addError(op.responses, '400', 'VALIDATION_FAILED: the request does not match its schema (details per field)');
+      }
+      if (schemes.includes('bearer')) {
+        addError(op.responses, '401', 'UNAUTHENTICATED or TOKEN_EXPIRED: a missing, invalid or expired access token');
+      }
+      if (schemes.includes('basic')) {
+        addError(op.responses, '401', 'SERVICE_UNAUTHORIZED: missing or wrong HTTP Basic credentials');
+      }
+      for (const [status, description] of Object.entries(KAKAO_ERRORS[route] ?? {})) {
+        addError(op.responses, status, description);
+      }
+      if (CALLS_KAKAO.has(route))
+        addError(op.responses, '502', 'KAKAO_UNAVAILABLE: Kakao failed or could not be reached');
+      addError(op.responses, '500', 'INTERNAL_ERROR: an unexpected failure, logged with the request id');
+    }
+  }
+}
 
 export function buildOpenApiDocument(app: INestApplication, config: AppConfig) {
   const builder = new DocumentBuilder()
@@ -68,7 +143,9 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig) {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .addBasicAuth({ type: 'http', scheme: 'basic' }, 'basic');
   for (const tag of Object.values(SWAGGER_TAGS)) builder.addTag(tag);
-  return SwaggerModule.createDocument(app, builder.build());
+  const document = SwaggerModule.createDocument(app, builder.build());
+  documentSharedErrors(document);
+  return document;
 }
 
 export function setupSwagger(app: INestApplication, config: AppConfig): void {

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -73,6 +74,7 @@ export class TokensController {
     description:
       'Unknown or already revoked tokens still get 204. Needs the access token, or the refresh token in the body.',
   })
+  @ApiBody({ type: LogoutRequestDto, required: false })
   @ApiNoContentResponse({ description: 'Logged out' })
   @ApiUnauthorizedResponse({
     type: ErrorResponse,

@@ -3,6 +3,12 @@ import { json, startTestApp, TestApp } from '../support/app';
 import { call, signup } from '../support/http';
 import { ProbeModule } from '../support/probe.module';
 
+interface Operation {
+  security?: Array<Record<string, unknown>>;
+  requestBody?: unknown;
+  responses: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function expectErrorShape(body: Record<string, unknown>, status: number, code: string) {
@@ -341,6 +347,34 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
         return !doc.paths[path]?.[method]?.summary;
       });
       expect(missing).toEqual([]);
+    });
+
+    it('documents every error code, and the errors each operation shares, in the error shape', async () => {
+      const doc = await json(await fetch(`${t.url}/docs-json`));
+      // API.md's list of the codes other services may branch on.
+      const contractCodes = `VALIDATION_FAILED UNAUTHENTICATED TOKEN_EXPIRED FORBIDDEN NOT_FOUND RATE_LIMITED
+        INVALID_STATE STATE_EXPIRED RETURN_URL_NOT_ALLOWED REDIRECT_URI_NOT_ALLOWED TICKET_INVALID KAKAO_ACCESS_DENIED
+        KAKAO_CONSENT_REQUIRED KAKAO_TOKEN_EXCHANGE_FAILED KAKAO_UNAVAILABLE ID_TOKEN_INVALID INVALID_CREDENTIALS
+        EMAIL_TAKEN KAKAO_ALREADY_LINKED MEMBER_ALREADY_HAS_KAKAO LAST_LOGIN_METHOD RECERTIFICATION_REQUIRED
+        REFRESH_TOKEN_INVALID REFRESH_TOKEN_REUSED UNKNOWN_TERM TERM_NOT_REVOCABLE WEBHOOK_UNAUTHORIZED
+        SERVICE_UNAUTHORIZED INTERNAL_ERROR`.split(/\s+/);
+      const documented = doc.components.schemas.ErrorResponse.properties.code.enum as string[];
+      expect(documented).toEqual(expect.arrayContaining(contractCodes));
+      expect(doc.info.description).toContain('`KAKAO_CONSENT_REQUIRED` | 403');
+      const ops = Object.entries(doc.paths as Record<string, Record<string, Operation>>).flatMap(([p, item]) =>
+        Object.entries(item).map(([method, op]) => ({ route: `${method} ${p}`, op })),
+      );
+      const errorRef = { $ref: '#/components/schemas/ErrorResponse' };
+      for (const { route, op } of ops) {
+        expect([route, op.responses['500']?.content?.['application/json']?.schema]).toEqual([route, errorRef]);
+        const bearer = (op.security ?? []).some((s) => 'bearer' in s);
+        if (bearer)
+          expect([route, op.responses['401']?.description]).toEqual([route, expect.stringContaining('TOKEN_EXPIRED')]);
+        if (op.requestBody) expect([route, op.responses['400']]).toEqual([route, expect.anything()]);
+      }
+      const callback = doc.paths['/auth/kakao/callback'].get as Operation;
+      expect(callback.responses['403'].description).toContain('KAKAO_ACCESS_DENIED');
+      expect(callback.responses['502'].description).toContain('KAKAO_UNAVAILABLE');
     });
   });
 

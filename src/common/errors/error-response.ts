@@ -1,11 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_STATUS } from './error-codes';
 
 /** The one error shape of API.md. */
 export class ErrorResponse {
   @ApiProperty({ example: 400 })
   statusCode!: number;
 
-  @ApiProperty({ example: 'VALIDATION_FAILED', description: 'Stable code to branch on (API.md)' })
+  @ApiProperty({
+    example: 'VALIDATION_FAILED',
+    description: 'Stable code to branch on (API.md)',
+    enum: Object.keys(ERROR_STATUS),
+  })
   code!: string;
 
   @ApiProperty({ example: 'The request is invalid' })
