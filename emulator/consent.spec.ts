@@ -143,6 +143,23 @@ describe('Kakao emulator: consent page', () => {
     expect(logout.headers.get('set-cookie')).toMatch(/^kakao_emulator_session=; .*Max-Age=0/);
   });
 
+  it("consenting as the Kakao session's account keeps its auth_time; another account is a fresh login", async () => {
+    const agreeAs = async (user: string) => {
+      const { requestId } = await openPage({}, `kakao_emulator_session=${FULL}.1700000000`);
+      const res = await submit([
+        ['request_id', requestId!],
+        ['user', user],
+        ['agree', 'service_2024'],
+        ['agree', 'privacy_2024'],
+        ['agree', 'profile_nickname'],
+        ['decision', 'agree'],
+      ]);
+      return kakao.state.codes.get(new URL(res.headers.get('location')!).searchParams.get('code')!)?.authTime;
+    };
+    expect(await agreeAs(TERMS_AGREED)).toBeGreaterThan(Math.floor(Date.now() / 1000) - 5);
+    expect(await agreeAs(FULL)).toBe(1700000000);
+  });
+
   it('preselects the signed-in account on the picker', async () => {
     const { html } = await openPage({ prompt: 'select_account' }, `kakao_emulator_session=${TERMS_AGREED}.1700000000`);
     expect(html).toContain(`value="${TERMS_AGREED}" checked`);

@@ -225,7 +225,8 @@ export function registerKauth(app: FastifyInstance, ctx: EmulatorContext, token:
     if (p.emulator_agree !== undefined) {
       const user = next ?? current?.user;
       if (!user) return showError(reply, 'KOE001', 'emulator_agree needs emulator_user or a next user');
-      return grant(reply, p, user, agreementOf(p.emulator_agree));
+      // Consenting within a Kakao session is no new authentication: auth_time stays the session's.
+      return grant(reply, p, user, agreementOf(p.emulator_agree), next ? undefined : current?.authTime);
     }
     if (next) return grant(reply, p, next, 'default');
     // "The consent screen appears only the first time the app is linked. Later logins issue a code immediately."
@@ -234,7 +235,8 @@ export function registerKauth(app: FastifyInstance, ctx: EmulatorContext, token:
       return grant(reply, p, current.user, 'default', current.authTime);
     }
     const requestId = randomBytes(16).toString('hex');
-    state.pendingConsents.set(requestId, { params: p, createdAt: Date.now() });
+    const signedIn = current && { userId: current.user.persona.id, authTime: current.authTime };
+    state.pendingConsents.set(requestId, { params: p, createdAt: Date.now(), session: signedIn });
     return renderConsent(reply, requestId, p, current?.user.persona.id);
   });
 
@@ -265,7 +267,10 @@ export function registerKauth(app: FastifyInstance, ctx: EmulatorContext, token:
       );
     }
     state.pendingConsents.delete(requestId);
-    return grant(reply, p, user, agreed);
+    // Agreeing as the account of the browser's Kakao session is no new login (auth_time stays the session's);
+    // picking another account on the screen is one.
+    const sessionAuthTime = pending.session?.userId === user.persona.id ? pending.session.authTime : undefined;
+    return grant(reply, p, user, agreed, sessionAuthTime);
   });
 
   // ----------------------------------------------------------------------------------------------- token

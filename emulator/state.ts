@@ -58,6 +58,8 @@ export interface RefreshTokenEntry {
 export interface PendingConsent {
   params: Record<string, string | undefined>;
   createdAt: number;
+  /** The Kakao session the browser came with (none under prompt=login): agreeing as that account is no login. */
+  session?: { userId: string; authTime: number };
 }
 
 export class UnknownUserError extends Error {

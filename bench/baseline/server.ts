@@ -584,7 +584,6 @@ app.post('/auth/kakao/code', async (request, reply) => {
 // copies of the tables and a queue no worker reads, so the service never processes the baseline's calls.
 // The service also processes its calls in the background; that work is not per request and not done here.
 const ADMIN_DIGEST = digest(`KakaoAK ${ADMIN_KEY}`);
-const UNLINK_DEDUPE_WINDOW_SECONDS = 600;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss exposes its SQL only through this module
 const bossPlans = require('pg-boss/src/plans') as { insertJob(schema: string): string };
 const INSERT_JOB = bossPlans.insertJob('pgboss');
@@ -599,8 +598,8 @@ app.post('/webhooks/kakao/unlink', async (request, reply) => {
   }
   const hash = kakaoUserHash(userId);
   const now = new Date();
-  const bucket = Math.floor(now.getTime() / 1000 / UNLINK_DEDUPE_WINDOW_SECONDS);
-  const dedupeKey = `unlink:${APP_ID}:${hash.toString('base64url')}:${referrerType}:${bucket}`;
+  // The service's unlinkDedupeKey: each call its own row (src/webhooks/kakao-webhook-events.ts).
+  const dedupeKey = `unlink:${randomUUID()}`;
   await inTransaction(async (c) => {
     const { rows } = await c.query<{ id: string }>(
       `INSERT INTO ${WEBHOOK_TABLES.inbox} (kind, dedupe_key, event, reason, kakao_user_id, kakao_user_hash, occurred_at)

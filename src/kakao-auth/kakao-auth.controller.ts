@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -43,16 +43,32 @@ import { KakaoPassport } from './kakao-passport';
 import type { LoginRequestContext } from './kakao.strategy';
 import { LoginTransactionsRepository } from './login-transactions.repository';
 import { isAllowedReturnUrl, withParams } from './return-url';
+import { IgnoreUnknownQuery } from './ignore-unknown-query';
 import { TermsAgreeRequestDto } from '../terms/dto/terms.dto';
 import { TermsCatalog } from '../terms/terms-catalog';
 
-/** Kakao's authorize errors (KAKAO_API.md 1) in our codes. */
-function kakaoErrorCode(
+/**
+ * Kakao's authorize errors (KAKAO_API.md 1) in our codes. `prompt=none` can only fail for want of an
+ * interaction: Kakao documents `consent_required`; the OIDC siblings (OIDC Core 3.1.2.6) mean the same to
+ * the front-end, which retries with the screen. Kakao's own trouble is not the caller's fault.
+ */
+export function kakaoAuthorizeErrorCode(
   error: string,
-): 'KAKAO_ACCESS_DENIED' | 'KAKAO_CONSENT_REQUIRED' | 'KAKAO_TOKEN_EXCHANGE_FAILED' {
-  if (error === 'access_denied') return 'KAKAO_ACCESS_DENIED';
-  if (error === 'consent_required') return 'KAKAO_CONSENT_REQUIRED';
-  return 'KAKAO_TOKEN_EXCHANGE_FAILED';
+): 'KAKAO_ACCESS_DENIED' | 'KAKAO_CONSENT_REQUIRED' | 'KAKAO_UNAVAILABLE' | 'KAKAO_TOKEN_EXCHANGE_FAILED' {
+  switch (error) {
+    case 'access_denied':
+      return 'KAKAO_ACCESS_DENIED';
+    case 'consent_required':
+    case 'login_required':
+    case 'interaction_required':
+    case 'account_selection_required':
+      return 'KAKAO_CONSENT_REQUIRED';
+    case 'server_error':
+    case 'temporarily_unavailable':
+      return 'KAKAO_UNAVAILABLE';
+    default:
+      return 'KAKAO_TOKEN_EXCHANGE_FAILED';
+  }
 }
 
 @ApiTags(SWAGGER_TAGS.kakao)
@@ -79,6 +95,7 @@ export class KakaoAuthController {
   })
   @ApiFoundResponse({ description: "Redirect to Kakao's authorize endpoint" })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'RETURN_URL_NOT_ALLOWED or VALIDATION_FAILED' })
+  @UseInterceptors(new IgnoreUnknownQuery(LoginQueryWithKakaoNamesDto))
   async login(
     @Query() query: LoginQueryWithKakaoNamesDto,
     @Req() request: FastifyRequest,
@@ -130,6 +147,7 @@ export class KakaoAuthController {
   @ApiSeeOtherResponse({ description: 'Back to returnTo with ?ticket=… or ?error=…' })
   @ApiOkResponse({ type: LoginOutcomeDto })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'INVALID_STATE, STATE_EXPIRED' })
+  @UseInterceptors(new IgnoreUnknownQuery(CallbackQueryDto))
   async callback(
     @Query() query: CallbackQueryDto,
     @Req() request: FastifyRequest,
@@ -141,15 +159,18 @@ export class KakaoAuthController {
     if (!query.state) throw new AppException('INVALID_STATE', 'The state parameter is missing');
     const binding = readBinding(request);
     const consumed = await this.transactions.consume(hashToken(query.state), binding ? hashToken(binding) : undefined);
-    if (!consumed.ok) {
-      if (consumed.reason === 'expired')
-        throw new AppException('STATE_EXPIRED', 'The login took too long; start again');
+    if (!('transaction' in consumed)) {
       throw new AppException('INVALID_STATE', 'Unknown, already used or foreign login state');
     }
     const tx = consumed.transaction;
     let outcome: LoginOutcome;
     try {
-      if (query.error) throw new AppException(kakaoErrorCode(query.error), `Kakao answered ${query.error}`);
+      if (!consumed.ok) {
+        if (consumed.reason === 'expired')
+          throw new AppException('STATE_EXPIRED', 'The login took too long; start again');
+        throw new AppException('INVALID_STATE', 'Unknown, already used or foreign login state');
+      }
+      if (query.error) throw new AppException(kakaoAuthorizeErrorCode(query.error), `Kakao answered ${query.error}`);
       if (!query.code) throw new AppException('VALIDATION_FAILED', 'The code parameter is missing');
       const { profile, kakaoTerms, tokens } = await this.passport.complete(query.code, query.state, tx);
       outcome = await this.logins.complete({
@@ -161,9 +182,11 @@ export class KakaoAuthController {
         nonce: tx.nonce,
         requireIdToken: true,
         returnTo: tx.returnTo,
+        transactionCreatedAt: tx.createdAt,
         requestId,
       });
     } catch (err) {
+      // Once the transaction is known, so is where the front-end waits: every refusal goes back there.
       if (tx.returnTo && err instanceof AppException) {
         void reply.redirect(withParams(tx.returnTo, { error: err.code }), 303);
         return;
@@ -196,6 +219,8 @@ export class KakaoAuthController {
         tokens,
         intent: 'login',
         nonce: body.nonce,
+        // The front-end's JavaScript SDK may have got the code, so its key can be the id_token's audience.
+        audiences: [this.config.kakao.restApiKey, ...this.config.kakao.extraAudiences],
         requireIdToken: false,
         requestId,
       }),
@@ -332,7 +357,10 @@ export class KakaoAuthController {
 @ApiTags(SWAGGER_TAGS.members)
 @Controller('members')
 export class MemberKakaoController {
-  constructor(private readonly logins: KakaoLoginService) {}
+  constructor(
+    private readonly logins: KakaoLoginService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
 
   @Post('me/kakao')
   @HttpCode(200)
@@ -353,7 +381,10 @@ export class MemberKakaoController {
       intent: 'link',
       memberId: principal.memberId,
       nonce: body.nonce,
+      audiences: [this.config.kakao.restApiKey, ...this.config.kakao.extraAudiences],
       requireIdToken: false,
+      // The member is signed in already and gets only the Member back: no second session.
+      startSession: false,
       requestId,
     });
     return toMemberDto(outcome.member!);

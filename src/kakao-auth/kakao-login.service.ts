@@ -51,6 +51,10 @@ export interface KakaoLoginInput {
   agreedTags?: string[];
   /** When the person authenticated at Kakao (the id_token's auth_time), when known. */
   kakaoAuthTime?: number;
+  /** When the login transaction began (redirect flow): a re-certification must authenticate after it. */
+  transactionCreatedAt?: Date;
+  /** False when the member is signed in already and gets no tokens back (link from my page). */
+  startSession?: boolean;
 }
 
 /** What a login waiting for required terms needs to finish (sealed in the terms ticket). */
@@ -79,6 +83,12 @@ interface LinkTicketContent {
  * most 10 minutes) was consented to through a sibling service sharing the Kakao app (family sites).
  */
 const SIBLING_CONSENT_AGE_MS = 10 * 60_000;
+
+/**
+ * Kakao's auth_time and our clock (which stamped the transaction) may disagree a little; a session reused
+ * at Kakao is minutes or days old, far beyond this.
+ */
+const AUTH_TIME_SKEW_SECONDS = 5;
 
 /** JSON turned the Date back into a string; a profile read from a ticket gets its Date again. */
 function reviveProfile(profile: KakaoProfile): KakaoProfile {
@@ -128,6 +138,7 @@ export class KakaoLoginService {
       this.checkIdToken(input),
       input.kakaoTerms ?? this.terms.readKakao({ accessToken: input.tokens.access_token }),
     ]);
+    if (input.intent === 'recertify') this.assertFreshAuthentication(claims, input.transactionCreatedAt);
     const withTerms = { ...input, kakaoTerms, kakaoAuthTime: claims?.auth_time ?? claims?.iat };
     switch (input.intent) {
       case 'login':
@@ -186,6 +197,22 @@ export class KakaoLoginService {
       throw new AppException('ID_TOKEN_INVALID', 'The Kakao id_token is not valid', { reason: 'sub' });
     }
     return claims;
+  }
+
+  /**
+   * A re-certification proves a fresh authentication only if Kakao authenticated the person during this
+   * transaction: a Kakao browser session reused (an authorize URL that lost `prompt=login`) carries the
+   * auth_time of its original login (OIDC Core 2, auth_time).
+   */
+  private assertFreshAuthentication(claims: KakaoIdTokenClaims | undefined, transactionCreatedAt?: Date): void {
+    const authTime = claims?.auth_time;
+    const startedAt = transactionCreatedAt && Math.floor(transactionCreatedAt.getTime() / 1000);
+    if (typeof authTime !== 'number' || startedAt === undefined || authTime < startedAt - AUTH_TIME_SKEW_SECONDS) {
+      throw new AppException(
+        'RECERTIFICATION_REQUIRED',
+        'Kakao did not authenticate you again for this re-certification; log in with Kakao again',
+      );
+    }
   }
 
   /**
@@ -386,12 +413,21 @@ export class KakaoLoginService {
       kakaoAuthTime: content.kakaoAuthTime,
     };
     try {
-      return await this.dataSource.transaction(async (manager) => {
+      return await this.dataSource.transaction(async (manager): Promise<LoginOutcome> => {
         await extra.beforeLinking?.(manager);
         await this.assertNotUnlinkedSince(manager, input);
         if (!(await this.members.spendLinkTicket(manager, ticketHash))) {
           throw new AppException('TICKET_INVALID', 'The link ticket is invalid, used or expired');
         }
+        // The member may have been deactivated since the ticket was issued: the person is sent to
+        // reactivation (the ticket is spent), nothing is linked and no session starts.
+        const status = await this.members.lockStatus(manager, ticket.memberId);
+        if (status === 'deactivated') {
+          await this.memberService.queueReactivation(manager, ticket.memberId);
+          return { result: 'DEACTIVATED_MEMBER' };
+        }
+        if (status !== 'active')
+          throw new AppException('TICKET_INVALID', 'The link ticket is invalid, used or expired');
         const link = await this.members.linkKakao(manager, ticket.memberId, input.profile);
         if ('conflict' in link) throw linkConflict(link.conflict);
         await this.members.refreshKakaoProfile(manager, ticket.memberId, input.profile);
@@ -485,15 +521,16 @@ export class KakaoLoginService {
       },
       manager,
     );
-    // Kakao can only show terms registered in its console (KAKAO_API.md 9, selective service terms); the
-    // missing ones are all required, so the "at least one required tag" rule holds.
+    // Kakao can only show terms registered in its console (KAKAO_API.md 9, selective service terms): when
+    // Kakao told us which it has, only those are asked there. When it could not be read, every missing tag
+    // is asked. Either way the missing ones are all required, so the "at least one required tag" rule holds.
     const read = input.kakaoTerms;
     const atKakao = read?.ok ? err.missing.filter((tag) => read.terms.some((t) => t.tag === tag)) : [];
     return {
       result: 'TERMS_REQUIRED',
       termsTicket,
       missingTerms: err.missing,
-      consentUrl: atKakao.length ? this.loginUrl({ service_terms: atKakao }, input.returnTo) : undefined,
+      consentUrl: this.loginUrl({ service_terms: atKakao.length ? atKakao : err.missing }, input.returnTo),
     };
   }
 
@@ -535,6 +572,16 @@ export class KakaoLoginService {
     });
   }
 
+  /**
+   * When the person really authenticated (Kakao's auth_time), so that the recent-authentication check of a
+   * withdrawal sees a day-old Kakao session as day-old; now when no id_token told us. Never in the future.
+   */
+  private sessionAuthTime(input: KakaoLoginInput): Date {
+    const now = Date.now();
+    const kakao = input.kakaoAuthTime;
+    return new Date(typeof kakao === 'number' && Number.isFinite(kakao) ? Math.min(kakao * 1000, now) : now);
+  }
+
   private requireMember(input: KakaoLoginInput): string {
     if (!input.memberId) throw new AppException('UNAUTHENTICATED', 'This Kakao login needs a signed-in member');
     return input.memberId;
@@ -571,8 +618,16 @@ export class KakaoLoginService {
         manager,
       );
     }
-    const tokens = await this.sessions.start(manager, { memberId, amr: 'kakao', requestId: input.requestId });
-    await this.members.recordLogin(manager, memberId);
+    let tokens;
+    if (input.startSession !== false) {
+      tokens = await this.sessions.start(manager, {
+        memberId,
+        amr: 'kakao',
+        authTime: this.sessionAuthTime(input),
+        requestId: input.requestId,
+      });
+      await this.members.recordLogin(manager, memberId);
+    }
     await this.audit.record(
       { type: event, memberId, requestId: input.requestId, data: { method: 'kakao', ...options.data } },
       manager,

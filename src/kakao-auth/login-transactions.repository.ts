@@ -13,8 +13,19 @@ export interface LoginTransaction {
   returnTo: string | null;
 }
 
+/** A spent transaction as read back: what was stored, and when the login began. */
+export interface ConsumedTransaction extends LoginTransaction {
+  createdAt: Date;
+}
+
+/**
+ * A refused transaction is still returned when it exists (expired, or presented by another browser): its
+ * returnTo is where the refusal goes.
+ */
 export type ConsumeResult =
-  { ok: true; transaction: LoginTransaction } | { ok: false; reason: 'unknown' | 'expired' | 'foreign' };
+  | { ok: true; transaction: ConsumedTransaction }
+  | { ok: false; reason: 'unknown' }
+  | { ok: false; reason: 'expired' | 'foreign'; transaction: ConsumedTransaction };
 
 /** Login transactions (10 minutes, single use) and one-time tickets (60 seconds, single use). */
 @Injectable()
@@ -41,28 +52,29 @@ export class LoginTransactionsRepository {
       intent: LoginIntent;
       member_id: string | null;
       return_to: string | null;
+      created_at: Date;
       expired: boolean;
       binding_hash: Buffer;
     }>(
       this.dataSource.manager,
       `UPDATE login_transactions SET used_at = now() WHERE state_hash = $1 AND used_at IS NULL
-       RETURNING nonce, code_verifier_sealed, intent, member_id, return_to, expires_at <= now() AS expired, binding_hash`,
+       RETURNING nonce, code_verifier_sealed, intent, member_id, return_to, created_at, expires_at <= now() AS expired,
+                 binding_hash`,
       [stateHash],
     );
     const row = rows[0];
     if (!row) return { ok: false, reason: 'unknown' };
-    if (!bindingHash || !row.binding_hash.equals(bindingHash)) return { ok: false, reason: 'foreign' };
-    if (row.expired) return { ok: false, reason: 'expired' };
-    return {
-      ok: true,
-      transaction: {
-        nonce: row.nonce,
-        codeVerifierSealed: row.code_verifier_sealed,
-        intent: row.intent,
-        memberId: row.member_id,
-        returnTo: row.return_to,
-      },
+    const transaction: ConsumedTransaction = {
+      nonce: row.nonce,
+      codeVerifierSealed: row.code_verifier_sealed,
+      intent: row.intent,
+      memberId: row.member_id,
+      returnTo: row.return_to,
+      createdAt: row.created_at,
     };
+    if (!bindingHash || !row.binding_hash.equals(bindingHash)) return { ok: false, reason: 'foreign', transaction };
+    if (row.expired) return { ok: false, reason: 'expired', transaction };
+    return { ok: true, transaction };
   }
 
   async createTicket(ticketHash: Buffer, outcomeSealed: string, ttlSeconds: number): Promise<void> {

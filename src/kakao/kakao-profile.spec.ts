@@ -53,4 +53,15 @@ describe('toKakaoProfile', () => {
     });
     expect(p.connectedAt?.toISOString()).toBe('2022-04-11T01:45:28.000Z');
   });
+
+  it("drops Kakao's placeholder nickname (is_default_nickname), keeping the consent it stands for", () => {
+    const p = (is_default_nickname: boolean) =>
+      toKakaoProfile({
+        ...base,
+        kakao_account: { profile: { nickname: '닉네임을 등록해주세요', is_default_nickname } },
+      });
+    expect(p(true).nickname).toBeNull();
+    expect(p(true).agreedItems).toEqual(['profile_nickname']);
+    expect(p(false).nickname).toBe('닉네임을 등록해주세요');
+  });
 });

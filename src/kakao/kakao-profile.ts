@@ -73,7 +73,8 @@ export function toKakaoProfile(user: KakaoUserRaw): KakaoProfile {
     email,
     emailVerified,
     name: str(a.name),
-    nickname: str(a.profile?.nickname),
+    // Kakao's placeholder ("닉네임을 등록해주세요") for a user who set no nickname is not their name.
+    nickname: a.profile?.is_default_nickname === true ? null : str(a.profile?.nickname),
     profileImageUrl: str(a.profile?.profile_image_url),
     thumbnailImageUrl: str(a.profile?.thumbnail_image_url),
     gender: gender === 'female' || gender === 'male' ? gender : null,

@@ -78,22 +78,37 @@ export class KakaoClient {
     });
   }
 
+  /**
+   * The user behind an access token. A dormant (or deleted) Kakao account answers -103 (KAKAO_API.md 8):
+   * that is the person's account, not Kakao being down, so the login is refused as theirs.
+   */
   async getUser(accessToken: string): Promise<KakaoUserRaw> {
-    const { body } = await this.kapi({
-      name: 'user.me',
-      host: 'api',
-      method: 'GET',
-      path: '/v2/user/me',
-      auth: { bearer: accessToken },
-      params: { secure_resource: 'true' },
-      idempotent: true,
-    });
+    let body: unknown;
+    try {
+      ({ body } = await this.kapi({
+        name: 'user.me',
+        host: 'api',
+        method: 'GET',
+        path: '/v2/user/me',
+        auth: { bearer: accessToken },
+        params: { secure_resource: 'true' },
+        idempotent: true,
+      }));
+    } catch (err) {
+      if (err instanceof KakaoApiError && err.kakaoCode === -103) {
+        throw new AppException(
+          'KAKAO_ACCESS_DENIED',
+          'This Kakao account is dormant or no longer exists; wake it up at Kakao, then log in again',
+        );
+      }
+      throw err;
+    }
     return expectUser(body);
   }
 
   /**
    * The app and user of an access token a client handed us. Kakao refusing the token (401, -401: unknown or
-   * expired) is the client's mistake, answered UNAUTHENTICATED, not KAKAO_UNAVAILABLE.
+   * expired; -2: malformed) is the client's mistake, answered UNAUTHENTICATED, not KAKAO_UNAVAILABLE.
    */
   async getAccessTokenInfo(accessToken: string): Promise<KakaoAccessTokenInfo> {
     let body: unknown;
@@ -107,7 +122,7 @@ export class KakaoClient {
         idempotent: true,
       }));
     } catch (err) {
-      if (err instanceof KakaoApiError && err.httpStatus === 401) {
+      if (err instanceof KakaoApiError && (err.httpStatus === 401 || err.kakaoCode === -2)) {
         throw new AppException('UNAUTHENTICATED', 'Kakao does not accept this access token');
       }
       throw err;
@@ -129,8 +144,9 @@ export class KakaoClient {
   }
 
   /**
-   * Unlinks the user from the app. Returns false when Kakao says the user is not linked (-101), which callers
-   * treat as done.
+   * Unlinks the user from the app. Returns false when there is nothing left to unlink at Kakao, which callers
+   * treat as done: the user is not linked (-101), or the Kakao account is dormant or gone (-103), which would
+   * otherwise block a withdrawal for good.
    */
   async unlink(target: { accessToken: string } | { userId: string }): Promise<boolean> {
     try {
@@ -144,6 +160,13 @@ export class KakaoClient {
       return true;
     } catch (err) {
       if (err instanceof KakaoApiError && err.kakaoCode === -101) return false;
+      if (err instanceof KakaoApiError && err.kakaoCode === -103) {
+        this.logger.warn(
+          { call: 'user.unlink', kakaoCode: -103 },
+          'Kakao account dormant or gone; unlink counted as done',
+        );
+        return false;
+      }
       throw err;
     }
   }
@@ -224,7 +247,31 @@ export class KakaoClient {
     if (status >= 400) {
       const error = body as { error?: unknown; error_code?: unknown } | undefined;
       const kakaoError = typeof error?.error_code === 'string' ? error.error_code : undefined;
-      this.logger.warn({ call: name, status, kakaoError, error: error?.error }, 'Kakao refused the token request');
+      const log = { call: name, status, kakaoError, error: error?.error };
+      // Our own credentials refused (KOE010: client secret; any invalid_client): the service is misconfigured.
+      if (status === 401 || error?.error === 'invalid_client') {
+        this.logger.error(
+          log,
+          'Kakao refused our client credentials: check KAKAO_REST_API_KEY and KAKAO_CLIENT_SECRET',
+        );
+        throw new AppException(
+          'KAKAO_UNAVAILABLE',
+          'Kakao login is misconfigured on this service',
+          { kakaoError },
+          502,
+        );
+      }
+      // Kakao's per-user token quota (KOE237; KAKAO_API.md 2): nothing the caller did wrong, try later.
+      if (status === 429 || kakaoError === 'KOE237') {
+        this.logger.warn(log, 'Kakao token rate limit reached');
+        throw new AppException(
+          'KAKAO_UNAVAILABLE',
+          'Kakao is limiting token requests; try again later',
+          { kakaoError },
+          503,
+        );
+      }
+      this.logger.warn(log, 'Kakao refused the token request');
       throw new AppException('KAKAO_TOKEN_EXCHANGE_FAILED', 'Kakao refused the authorization code or token', {
         kakaoError,
       });

@@ -1,7 +1,21 @@
 import { decideKakaoLogin, maskEmail, maskName, MatchInput } from './kakao-match';
 
 const kakao = { email: 'hong@example.com', emailTrusted: true, name: '홍길동' };
-const member = { memberId: 'm1', email: 'hong@example.com', emailVerified: true, name: '홍길동', hasKakao: false };
+const member = {
+  memberId: 'm1',
+  email: 'hong@example.com',
+  emailVerified: true,
+  name: '홍길동',
+  hasKakao: false,
+  status: 'active' as const,
+};
+const namesake = {
+  memberId: 'm2',
+  email: 'other@example.com',
+  name: '홍길동',
+  hasKakao: false,
+  status: 'active' as const,
+};
 const base: MatchInput = { missingRequiredItems: [], kakao };
 
 describe('decideKakaoLogin (one test per row of the decision table)', () => {
@@ -58,7 +72,7 @@ describe('decideKakaoLogin (one test per row of the decision table)', () => {
     expect(
       decideKakaoLogin({
         ...base,
-        sameNameOnly: { memberId: 'm2', email: 'other@example.com', name: '홍길동', hasKakao: false },
+        sameNameOnly: namesake,
       }),
     ).toEqual({
       kind: 'VERIFICATION_REQUIRED',
@@ -68,14 +82,30 @@ describe('decideKakaoLogin (one test per row of the decision table)', () => {
 
   it('7: a candidate that already has a Kakao account is never offered', () => {
     expect(decideKakaoLogin({ ...base, sameEmail: { ...member, hasKakao: true } })).toEqual({ kind: 'SIGNED_UP' });
-    expect(
-      decideKakaoLogin({ ...base, sameNameOnly: { memberId: 'm2', email: null, name: '홍길동', hasKakao: true } }),
-    ).toEqual({
+    expect(decideKakaoLogin({ ...base, sameNameOnly: { ...namesake, email: null, hasKakao: true } })).toEqual({
       kind: 'SIGNED_UP',
     });
   });
 
-  it('8: nothing matches → SIGNED_UP', () => {
+  it.each([
+    ['full match', { ...base, sameEmail: { ...member, status: 'deactivated' as const } }, 'm1'],
+    [
+      'email-only match',
+      { ...base, kakao: { ...kakao, emailTrusted: false }, sameEmail: { ...member, status: 'deactivated' as const } },
+      'm1',
+    ],
+    ['name-only match', { ...base, sameNameOnly: { ...namesake, status: 'deactivated' as const } }, 'm2'],
+  ])('8: the candidate of a %s is deactivated → DEACTIVATED_MEMBER, never a second account', (_, input, memberId) => {
+    expect(decideKakaoLogin(input)).toEqual({ kind: 'DEACTIVATED_MEMBER', memberId });
+  });
+
+  it('7 before 8: a deactivated candidate with another Kakao account is not this person', () => {
+    expect(
+      decideKakaoLogin({ ...base, sameEmail: { ...member, status: 'deactivated' as const, hasKakao: true } }),
+    ).toEqual({ kind: 'SIGNED_UP' });
+  });
+
+  it('9: nothing matches → SIGNED_UP', () => {
     expect(decideKakaoLogin(base)).toEqual({ kind: 'SIGNED_UP' });
   });
 });

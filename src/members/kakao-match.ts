@@ -17,11 +17,27 @@ export interface MatchInput {
     emailTrusted: boolean;
     name: string | null;
   };
-  /** The member whose email equals Kakao's (normalised), if any. */
-  sameEmail?: { memberId: string; email: string; emailVerified: boolean; name: string | null; hasKakao: boolean };
-  /** The only member with Kakao's name (normalised) when exactly one has it. */
-  sameNameOnly?: { memberId: string; email: string | null; name: string | null; hasKakao: boolean };
+  /** The member (active or deactivated) whose email equals Kakao's (normalised), if any. */
+  sameEmail?: {
+    memberId: string;
+    email: string;
+    emailVerified: boolean;
+    name: string | null;
+    hasKakao: boolean;
+    status: CandidateStatus;
+  };
+  /** The only member (active or deactivated) with Kakao's name (normalised) when exactly one has it. */
+  sameNameOnly?: {
+    memberId: string;
+    email: string | null;
+    name: string | null;
+    hasKakao: boolean;
+    status: CandidateStatus;
+  };
 }
+
+/** A withdrawn member keeps nothing to match on. */
+export type CandidateStatus = Exclude<MemberStatus, 'withdrawn'>;
 
 export type MatchDecision =
   | { kind: 'LOGGED_IN'; memberId: string }
@@ -44,9 +60,11 @@ export type MatchDecision =
  * | 5 | same email, but names differ, or either email is not verified/trusted      | VERIFICATION_REQUIRED        |
  * | 6 | no email match, exactly one member with the same name                       | VERIFICATION_REQUIRED        |
  * | 7 | a candidate that already has another Kakao account linked                   | SIGNED_UP (never offered)    |
- * | 8 | nothing matches                                                             | SIGNED_UP                    |
+ * | 8 | the candidate of rows 4–6 is deactivated                                    | DEACTIVATED_MEMBER           |
+ * | 9 | nothing matches                                                             | SIGNED_UP                    |
  *
- * Matching never links by itself: rows 4–6 only offer a link the person must confirm or prove.
+ * Matching never links by itself: rows 4–6 only offer a link the person must confirm or prove. Row 8 keeps
+ * a dormant member's person from getting a second account beside it: they are sent to reactivation.
  */
 export function decideKakaoLogin(input: MatchInput): MatchDecision {
   if (input.linked && input.linked.status === 'active') return { kind: 'LOGGED_IN', memberId: input.linked.memberId };
@@ -57,6 +75,7 @@ export function decideKakaoLogin(input: MatchInput): MatchDecision {
     return { kind: 'MANDATORY_ITEMS_NOT_AGREED', missingItems: [...input.missingRequiredItems] };
   }
   const byEmail = input.sameEmail && !input.sameEmail.hasKakao ? input.sameEmail : undefined;
+  if (byEmail?.status === 'deactivated') return { kind: 'DEACTIVATED_MEMBER', memberId: byEmail.memberId };
   if (byEmail) {
     const namesMatch =
       byEmail.name !== null &&
@@ -67,6 +86,7 @@ export function decideKakaoLogin(input: MatchInput): MatchDecision {
     return { kind: 'VERIFICATION_REQUIRED', memberId: byEmail.memberId };
   }
   const byName = input.sameNameOnly && !input.sameNameOnly.hasKakao ? input.sameNameOnly : undefined;
+  if (byName?.status === 'deactivated') return { kind: 'DEACTIVATED_MEMBER', memberId: byName.memberId };
   if (byName) return { kind: 'VERIFICATION_REQUIRED', memberId: byName.memberId };
   return { kind: 'SIGNED_UP' };
 }

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { normalizeEmail } from '../common/normalize';
 import { queryRows } from '../database/sql';
 import type { KakaoProfile } from '../kakao/kakao-profile';
+import type { CandidateStatus, MatchInput } from './kakao-match';
 import type { Member, MemberIdentity, MemberProfile, MemberStatus } from './member';
 
 interface MemberRow {
@@ -122,6 +123,25 @@ export class MembersRepository {
     return row && { memberId: row.member_id, identityId: row.identity_id, status: row.status };
   }
 
+  /**
+   * The Kakao link a webhook call is about, with when it was made: a call applies only to a link made
+   * before it was received (KakaoWebhooksService.process).
+   */
+  async findKakaoLink(
+    kakaoId: string,
+    manager: EntityManager,
+  ): Promise<{ memberId: string; identityId: string; status: MemberStatus; linkedAt: Date } | undefined> {
+    const rows = await queryRows<{ member_id: string; identity_id: string; status: MemberStatus; linked_at: Date }>(
+      manager,
+      `SELECT i.member_id, i.id AS identity_id, m.status, i.linked_at FROM member_identities i
+       JOIN members m ON m.id = i.member_id
+       WHERE i.provider = 'kakao' AND i.provider_user_id = $1`,
+      [kakaoId],
+    );
+    const row = rows[0];
+    return row && { memberId: row.member_id, identityId: row.identity_id, status: row.status, linkedAt: row.linked_at };
+  }
+
   async findKakaoIdentity(
     memberId: string,
     manager: EntityManager = this.manager,
@@ -156,49 +176,79 @@ export class MembersRepository {
     return (withEmail[0] ?? (await insert(null))[0]).id;
   }
 
-  /** The active member with this (normalised) email, as a matching candidate. */
+  /**
+   * The member with this (normalised) email, as a matching candidate. Deactivated members count: their
+   * person must reactivate, not get a second account.
+   */
   async findEmailCandidate(
     emailNormalized: string,
     manager: EntityManager = this.manager,
-  ): Promise<
-    { memberId: string; email: string; emailVerified: boolean; name: string | null; hasKakao: boolean } | undefined
-  > {
+  ): Promise<MatchInput['sameEmail']> {
     const rows = await queryRows<{
       id: string;
       email: string;
       email_verified: boolean;
       name: string | null;
       has_kakao: boolean;
+      status: CandidateStatus;
     }>(
       manager,
-      `SELECT m.id, m.email, m.email_verified, m.name,
+      `SELECT m.id, m.email, m.email_verified, m.name, m.status,
               EXISTS (SELECT 1 FROM member_identities i WHERE i.member_id = m.id AND i.provider = 'kakao') AS has_kakao
-       FROM members m WHERE m.email_normalized = $1 AND m.status = 'active'`,
+       FROM members m WHERE m.email_normalized = $1 AND m.status IN ('active', 'deactivated')`,
       [emailNormalized],
     );
     const r = rows[0];
     return (
-      r && { memberId: r.id, email: r.email, emailVerified: r.email_verified, name: r.name, hasKakao: r.has_kakao }
+      r && {
+        memberId: r.id,
+        email: r.email,
+        emailVerified: r.email_verified,
+        name: r.name,
+        hasKakao: r.has_kakao,
+        status: r.status,
+      }
     );
   }
 
-  /** The only active member with this normalised name; undefined when none or several have it. */
+  /** The only member (active or deactivated) with this normalised name; undefined when none or several have it. */
   async findOnlyNameCandidate(
     nameNormalized: string,
     manager: EntityManager = this.manager,
-  ): Promise<{ memberId: string; email: string | null; name: string | null; hasKakao: boolean } | undefined> {
-    const rows = await queryRows<{ id: string; email: string | null; name: string | null; has_kakao: boolean }>(
+  ): Promise<MatchInput['sameNameOnly']> {
+    const rows = await queryRows<{
+      id: string;
+      email: string | null;
+      name: string | null;
+      has_kakao: boolean;
+      status: CandidateStatus;
+    }>(
       manager,
-      `SELECT m.id, m.email, m.name,
+      `SELECT m.id, m.email, m.name, m.status,
               EXISTS (SELECT 1 FROM member_identities i WHERE i.member_id = m.id AND i.provider = 'kakao') AS has_kakao
        FROM members m
-       WHERE regexp_replace(lower(normalize(m.name, NFKC)), '\s+', '', 'g') = $1 AND m.name IS NOT NULL AND m.status = 'active'
+       WHERE regexp_replace(lower(normalize(m.name, NFKC)), '\s+', '', 'g') = $1 AND m.name IS NOT NULL
+         AND m.status IN ('active', 'deactivated')
        LIMIT 2`,
       [nameNormalized],
     );
     if (rows.length !== 1) return undefined;
     const r = rows[0];
-    return { memberId: r.id, email: r.email, name: r.name, hasKakao: r.has_kakao };
+    return { memberId: r.id, email: r.email, name: r.name, hasKakao: r.has_kakao, status: r.status };
+  }
+
+  /**
+   * The member's status, locked against a concurrent change (deactivation) until the caller's transaction
+   * ends: a link decided on `active` cannot then start a session for a deactivated member. The lock an
+   * UPDATE of the row takes anyway (a shared lock would deadlock two links of one member that both update it).
+   */
+  async lockStatus(manager: EntityManager, memberId: string): Promise<MemberStatus | undefined> {
+    const rows = await queryRows<{ status: MemberStatus }>(
+      manager,
+      `SELECT status FROM members WHERE id = $1 FOR NO KEY UPDATE`,
+      [memberId],
+    );
+    return rows[0]?.status;
   }
 
   async createLinkTicket(

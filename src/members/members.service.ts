@@ -139,11 +139,14 @@ export class MembersService {
     if (member.email) await this.sendEmailToken(manager, memberId, member.email, member.name, 'reactivation');
   }
 
-  /** Checks an email member's password without logging in (account proof for linking). */
+  /**
+   * Checks an email member's password without logging in (account proof for linking). A deactivated member
+   * can be proven too: the link then answers DEACTIVATED_MEMBER, as a password login would.
+   */
   async provePassword(memberId: string, email: string, password: string): Promise<boolean> {
     const credentials = await this.members.findCredentialsByEmail(normalizeEmail(email));
     const ok = await this.passwords.verify(credentials?.passwordHash, password);
-    return ok && credentials?.id === memberId && credentials.status === 'active';
+    return ok && credentials?.id === memberId && credentials.status !== 'withdrawn';
   }
 
   async verifyEmail(token: string, requestId?: string): Promise<void> {
@@ -195,7 +198,17 @@ export class MembersService {
     await this.kakao.unlink({ userId: identity.providerUserId });
     await this.members.manager.transaction(async (manager) => {
       await this.members.unlinkKakao(manager, memberId);
-      await this.audit.record({ type: 'member.kakao_unlinked', memberId, requestId, data: { by: 'member' } }, manager);
+      // Kakao's unlink took the optional consents given through Kakao Sync, as when Kakao's webhook says so.
+      const termsRevoked = await this.terms.kakaoUnlinked(manager, memberId, requestId);
+      await this.audit.record(
+        {
+          type: 'member.kakao_unlinked',
+          memberId,
+          requestId,
+          data: { by: 'member', termsRevoked: termsRevoked.join(',') },
+        },
+        manager,
+      );
     });
   }
 
@@ -239,12 +252,14 @@ export class MembersService {
     }
     await this.sessions.revokeAllOfMember(manager, memberId, 'kakao_unlinked');
     await this.members.unlinkKakao(manager, memberId);
+    // Kakao's unlink took the optional consents given there (KAKAO_API.md 5); required terms stand.
+    const termsRevoked = await this.terms.kakaoUnlinked(manager, memberId, context.requestId);
     await this.audit.record(
       {
         type: 'member.kakao_unlinked',
         memberId,
         requestId: context.requestId,
-        data: { by: 'kakao', reason: context.reason },
+        data: { by: 'kakao', reason: context.reason, termsRevoked: termsRevoked.join(',') },
       },
       manager,
     );

@@ -281,6 +281,31 @@ export class TermsService implements OnModuleInit {
     }
   }
 
+  /**
+   * Kakao unlinked the member's account (its webhook), and Kakao's unlink removes the consents and the
+   * service terms agreed there (KAKAO_API.md 5). The optional, revocable consents given through Kakao Sync
+   * (marketing, location) are Kakao-derived and lapse with it: recorded as Kakao answering "not agreed"
+   * (source kakao_sync, history kept). Required terms stand: the person accepted the service's terms, and
+   * keeping the account under them does not depend on Kakao; a member who wants out withdraws. What the member
+   * agreed on the service's pages stands too. In the caller's transaction.
+   */
+  async kakaoUnlinked(manager: EntityManager, memberId: string, requestId?: string): Promise<string[]> {
+    await this.repo.lockForChanges(manager, memberId, 'not-read');
+    const held = await this.repo.states(manager, memberId);
+    const changes: Array<TermChange & { kakaoAgreed: boolean | null }> = [];
+    const forgotten: Array<{ tag: string; agreed: boolean }> = [];
+    for (const [tag, state] of held) {
+      const term = this.catalog.get(tag);
+      if (!term || term.required || !term.revocable) continue;
+      const change = reconcileWithKakao(state, { tag, agreed: false, agreedAt: null, agreedBy: null });
+      if (change) changes.push({ ...change, kakaoAgreed: false });
+      else if (state.kakaoAgreed) forgotten.push({ tag, agreed: false });
+    }
+    await this.repo.recordAgreements(manager, memberId, changes, requestId);
+    await this.repo.rememberKakao(manager, memberId, forgotten);
+    return changes.map((c) => c.tag);
+  }
+
   /** Withdrawal: agreements and their history are deleted with the rest of the person's data. */
   async forgetMember(manager: EntityManager, memberId: string): Promise<void> {
     await this.repo.forgetMember(manager, memberId);

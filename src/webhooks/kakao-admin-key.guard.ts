@@ -18,13 +18,21 @@ export class KakaoAdminKeyGuard implements CanActivate {
     this.expected = secretDigest(`KakaoAK ${config.kakao.adminKey}`);
   }
 
+  /** Whether a request's headers (Node's raw list, where a repeated header stays repeated) carry the key. */
+  presentsKey(rawHeaders: string[]): boolean {
+    const values: string[] = [];
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      if (rawHeaders[i].toLowerCase() === 'authorization') values.push(rawHeaders[i + 1]);
+    }
+    return values.length === 1 && sameSecret(values[0], this.expected);
+  }
+
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const raw = request.raw.rawHeaders;
-    const values: string[] = [];
-    for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === 'authorization') values.push(raw[i + 1]);
-    const ok = values.length === 1 && sameSecret(values[0], this.expected);
-    if (!ok) throw new AppException('WEBHOOK_UNAUTHORIZED', 'The Kakao admin key is missing or wrong');
+    if (!this.presentsKey(request.raw.rawHeaders)) throw webhookUnauthorized();
     return true;
   }
 }
+
+export const webhookUnauthorized = () =>
+  new AppException('WEBHOOK_UNAUTHORIZED', 'The Kakao admin key is missing or wrong');

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -7,22 +7,26 @@ import {
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
+  ApiQuery,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/public.decorator';
-import { AppException, ErrorResponse } from '../common/errors';
+import { ErrorResponse } from '../common/errors';
 import { KakaoIdTokenVerifier, SecurityEventInvalid } from '../kakao/kakao-id-token.verifier';
 import { SWAGGER_TAGS } from '../swagger';
 import { KakaoAdminKeyGuard } from './kakao-admin-key.guard';
-import { parseUnlinkCall } from './kakao-webhook-events';
+import { parseUnlinkCall, setTimeProblem, unlinkParams } from './kakao-webhook-events';
 import { KakaoWebhooksService } from './kakao-webhooks.service';
+import { originalContentType, tookRawBody } from './webhook-intake';
 
 const UNLINK_DESCRIPTION =
   'Kakao calls this when a person unlinks the app in "Manage Connected Services" or their account is deleted (KAKAO_API.md 7.1). ' +
-  '`Authorization: KakaoAK <KAKAO_ADMIN_KEY>`; `app_id`, `user_id`, `referrer_type`. The call is stored durably and answered 200 at once ' +
-  '(also for an unknown user, a duplicate, or another app id, which changes nothing); a queue job applies UNLINK_WEBHOOK_POLICY.';
+  '`Authorization: KakaoAK <KAKAO_ADMIN_KEY>`; `app_id` (absent means this app), `user_id`, `referrer_type`. Every authenticated call ' +
+  'is stored durably and answered 200 at once (KAKAO_API.md 7.1: always): also for an unknown user, another app id, or parameters ' +
+  'that name no user (recorded as invalid), which change nothing. A queue job applies UNLINK_WEBHOOK_POLICY to the link the user had ' +
+  'when the call was received; a link made after it is not touched.';
 
 @ApiTags(SWAGGER_TAGS.webhooks)
 @Controller('webhooks/kakao')
@@ -37,12 +41,14 @@ export class KakaoWebhooksController {
   @HttpCode(200)
   @UseGuards(KakaoAdminKeyGuard)
   @ApiOperation({ summary: 'Kakao’s unlink webhook (GET, parameters in the query)', description: UNLINK_DESCRIPTION })
+  @ApiQuery({ name: 'app_id', required: false, example: '1234567', description: 'Absent means this app' })
+  @ApiQuery({ name: 'user_id', required: true, example: '4000000000000000003', description: 'The Kakao user id' })
+  @ApiQuery({ name: 'referrer_type', required: false, example: 'UNLINK_FROM_APPS' })
   @ApiHeader({ name: 'authorization', description: 'KakaoAK <KAKAO_ADMIN_KEY>', required: true })
   @ApiOkResponse({ description: 'Received (processing follows)' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'WEBHOOK_UNAUTHORIZED' })
-  @ApiBadRequestResponse({ type: ErrorResponse, description: 'VALIDATION_FAILED (missing or malformed parameters)' })
   async unlinkByGet(@Query() query: Record<string, unknown>): Promise<void> {
-    await this.unlink(query);
+    await this.unlink({ params: query });
   }
 
   @Post('unlink')
@@ -50,22 +56,41 @@ export class KakaoWebhooksController {
   @UseGuards(KakaoAdminKeyGuard)
   @ApiOperation({ summary: 'Kakao’s unlink webhook (POST, form or JSON body)', description: UNLINK_DESCRIPTION })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      properties: {
+        app_id: { type: 'string', example: '1234567', description: 'Absent means this app' },
+        user_id: { type: 'string', example: '4000000000000000003', description: 'Also read exactly as a JSON number' },
+        referrer_type: { type: 'string', example: 'UNLINK_FROM_APPS' },
+        group_user_token: { type: 'string' },
+      },
+      required: ['user_id'],
+    },
+  })
   @ApiHeader({ name: 'authorization', description: 'KakaoAK <KAKAO_ADMIN_KEY>', required: true })
   @ApiOkResponse({ description: 'Received (processing follows)' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'WEBHOOK_UNAUTHORIZED' })
-  @ApiBadRequestResponse({ type: ErrorResponse, description: 'VALIDATION_FAILED (missing or malformed parameters)' })
-  async unlinkByPost(@Body() body: unknown, @Query() query: Record<string, unknown>): Promise<void> {
+  async unlinkByPost(@Req() request: FastifyRequest, @Query() query: Record<string, unknown>): Promise<void> {
+    if (tookRawBody(request)) {
+      const body = typeof request.body === 'string' ? request.body : undefined;
+      return this.unlink(unlinkParams(query, body, originalContentType(request)));
+    }
+    // Without the intake (a host that did not install it) the framework parsed the body.
+    const body = request.body;
     const fields = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-    await this.unlink({ ...query, ...fields });
+    await this.unlink({ params: { ...query, ...fields } });
   }
 
   @Post('account-events')
   @ApiOperation({
     summary: 'Kakao’s account status webhook: a Security Event Token (RFC 8417, pushed per RFC 8935)',
     description:
-      'Body: the compact JWS, `Content-Type: application/secevent+jwt`, RS256 with Kakao’s JWKS, iss Kakao, aud our REST API key. ' +
-      'user-unlinked is handled like the unlink webhook; tokens-revoked, account-disabled, sessions-revoked, account-credential-change-required ' +
-      'and credential-compromise end the member’s sessions and drop the stored Kakao tokens; others are recorded. A repeated jti is accepted once.',
+      'Body: the compact JWS, `Content-Type: application/secevent+jwt` (the token is read whatever the type), RS256 with Kakao’s JWKS, ' +
+      'iss Kakao, aud our REST API key, iat within the last 29 days. user-unlinked and account-purged are handled like the unlink webhook; ' +
+      'tokens-revoked, account-disabled, sessions-revoked, account-credential-change-required and credential-compromise end the member’s ' +
+      'sessions and drop the stored Kakao tokens; token-revoked drops the stored Kakao tokens; others are recorded. A repeated jti is ' +
+      'accepted once. An event applies to the link the user had when it was received.',
   })
   @ApiConsumes('application/secevent+jwt')
   @ApiBody({ schema: { type: 'string', example: 'eyJhbGciOiJSUzI1NiIsInR5cCI6InNlY2V2ZW50K2p3dCJ9…' } })
@@ -73,18 +98,26 @@ export class KakaoWebhooksController {
   @ApiBadRequestResponse({
     description:
       'RFC 8935 error: {err: invalid_request | invalid_key | invalid_issuer | invalid_audience, description}',
+    schema: {
+      type: 'object',
+      properties: {
+        err: {
+          type: 'string',
+          enum: ['invalid_request', 'invalid_key', 'invalid_issuer', 'invalid_audience'],
+          example: 'invalid_key',
+        },
+        description: { type: 'string', example: 'The signature does not verify with Kakao’s keys' },
+      },
+      required: ['err', 'description'],
+    },
   })
   async accountEvents(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const refuse = (err: string, description: string) => {
       this.webhooks.count('account_event', 'invalid');
       void reply.status(400).header('content-type', 'application/json').send({ err, description });
     };
-    const type = String(request.headers['content-type'] ?? '')
-      .split(';')[0]
-      .trim()
-      .toLowerCase();
-    if (type !== 'application/secevent+jwt' || typeof request.body !== 'string') {
-      return refuse('invalid_request', 'The body must be a SET with Content-Type application/secevent+jwt');
+    if (typeof request.body !== 'string') {
+      return refuse('invalid_request', 'The body must be a SET (application/secevent+jwt)');
     }
     let claims;
     try {
@@ -93,16 +126,20 @@ export class KakaoWebhooksController {
       if (err instanceof SecurityEventInvalid) return refuse(err.err, err.description);
       throw err;
     }
+    const timeProblem = setTimeProblem(claims, Math.floor(Date.now() / 1000));
+    if (timeProblem) return refuse('invalid_request', timeProblem);
     await this.webhooks.receiveAccountEvent(claims);
     void reply.status(202).send();
   }
 
-  private async unlink(params: Record<string, unknown>): Promise<void> {
-    const call = parseUnlinkCall(params);
-    if ('problems' in call) {
-      this.webhooks.count('unlink', 'invalid');
-      throw new AppException('VALIDATION_FAILED', call.problems.join('; '), { problems: call.problems });
+  /** Every authenticated call is answered 200 (KAKAO_API.md 7.1); one that names no user is recorded as invalid. */
+  private async unlink(read: { params: Record<string, unknown> } | { problem: string }): Promise<void> {
+    if ('problem' in read) {
+      await this.webhooks.receiveInvalidUnlink({ problems: [read.problem], userId: null, referrerType: null });
+      return;
     }
-    await this.webhooks.receiveUnlink(call);
+    const call = parseUnlinkCall(read.params);
+    if ('problems' in call) await this.webhooks.receiveInvalidUnlink(call);
+    else await this.webhooks.receiveUnlink(call);
   }
 }

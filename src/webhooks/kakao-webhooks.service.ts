@@ -15,8 +15,15 @@ import { MetricsService } from '../metrics/metrics.service';
 import { InstanceLoad } from '../queue/instance-load';
 import { QueueService } from '../queue/queue.service';
 import { SessionsService } from '../tokens/sessions.service';
-import { accountEventAction, storableText, UnlinkCall, unlinkDedupeKey } from './kakao-webhook-events';
-import { InboxEntry, WebhookInboxRepository } from './webhook-inbox.repository';
+import {
+  accountEventAction,
+  callAppliesToLink,
+  InvalidUnlinkCall,
+  storableText,
+  UnlinkCall,
+  unlinkDedupeKey,
+} from './kakao-webhook-events';
+import { InboxEntry, SettledEntry, WebhookInboxRepository } from './webhook-inbox.repository';
 
 export const WEBHOOK_QUEUE = 'kakao-webhook';
 /**
@@ -37,7 +44,7 @@ const LATE_WRITE_RETRY_MS = { first: 1_000, max: 60_000 };
  */
 const WEBHOOK_WRITE_POOL_SHARE = 0.6;
 
-export type Receipt = 'accepted' | 'duplicate' | 'wrong_app' | 'pending';
+export type Receipt = 'accepted' | 'duplicate' | 'wrong_app' | 'invalid' | 'pending';
 
 /**
  * Kakao's webhooks: every authenticated call goes into the durable inbox (with its queue job, in one
@@ -113,18 +120,31 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
 
   /** The unlink webhook (KAKAO_API.md 7.1), already authenticated. */
   async receiveUnlink(call: UnlinkCall): Promise<Receipt> {
-    if (call.appId !== this.config.kakao.appId) {
+    const hash = this.userHash(call.userId);
+    // Made once: a retried write of this call (keepWriting) must find its own row, not add a second.
+    const dedupeKey = unlinkDedupeKey();
+    if (call.appId !== null && call.appId !== this.config.kakao.appId) {
       // Kakao asks for 200 on every authenticated call; a foreign app id changes nothing here.
       this.logger.warn(`Unlink webhook for app ${call.appId} ignored: this service is app ${this.config.kakao.appId}`);
-      await this.audit.record({ type: 'webhook.ignored', data: { kind: 'unlink', appId: call.appId } });
-      this.count('unlink', 'wrong_app');
-      return 'wrong_app';
+      const settled: SettledEntry = {
+        kind: 'unlink',
+        dedupeKey,
+        event: 'unlink',
+        reason: call.referrerType,
+        kakaoUserHash: hash,
+        occurredAt: null,
+        outcome: 'ignored',
+      };
+      const receipt = await this.withinDeadline(() =>
+        this.writeSettled(settled, { kind: 'unlink', appId: call.appId ?? '' }, 'wrong_app'),
+      );
+      this.count('unlink', receipt);
+      return receipt;
     }
-    const hash = this.userHash(call.userId);
     const now = new Date();
     const entry: InboxEntry = {
       kind: 'unlink',
-      dedupeKey: unlinkDedupeKey(call, hash.toString('base64url'), now),
+      dedupeKey,
       event: 'unlink',
       reason: call.referrerType,
       kakaoUserId: call.userId,
@@ -132,6 +152,29 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
       occurredAt: null,
     };
     const receipt = await this.withinDeadline(() => this.write([entry], [{ hash, at: now }]));
+    this.count('unlink', receipt);
+    return receipt;
+  }
+
+  /**
+   * An authenticated unlink call that names no user we could act on (a malformed id, an unreadable body):
+   * Kakao still gets its 200 (KAKAO_API.md 7.1: always), and the call is kept, settled as invalid, for the
+   * operator. Kakao does not send it again, so there is nothing more to do with it.
+   */
+  async receiveInvalidUnlink(call: InvalidUnlinkCall): Promise<Receipt> {
+    this.logger.warn(`Unlink webhook call recorded as invalid: ${call.problems.join('; ')}`);
+    const settled: SettledEntry = {
+      kind: 'unlink',
+      dedupeKey: unlinkDedupeKey(),
+      event: 'unlink',
+      reason: call.referrerType,
+      kakaoUserHash: this.userHash(call.userId ?? ''),
+      occurredAt: null,
+      outcome: 'invalid',
+    };
+    const receipt = await this.withinDeadline(() =>
+      this.writeSettled(settled, { kind: 'unlink', problems: call.problems.join('; ') }, 'invalid'),
+    );
     this.count('unlink', receipt);
     return receipt;
   }
@@ -171,10 +214,14 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
       // A login of this Kakao account in flight finishes first (or waits): see KakaoUnlinks.lockAccount.
       if (call.kakaoUserId) await this.unlinks.lockAccount(manager, call.kakaoUserId);
       const action = call.kind === 'unlink' ? 'unlink' : accountEventAction(call.event).action;
-      const linked = call.kakaoUserId ? await this.members.findByKakaoId(call.kakaoUserId, manager) : undefined;
+      const linked = call.kakaoUserId ? await this.members.findKakaoLink(call.kakaoUserId, manager) : undefined;
       let outcome: string;
       if (!linked || linked.status === 'withdrawn') {
         outcome = 'unknown_user';
+      } else if (!callAppliesToLink(linked.linkedAt, call.receivedAt)) {
+        // The person linked again after this call (a new sign-up after an unlink): the call was about the
+        // link before, which is gone; a late or repeated call must not cut the new one.
+        outcome = 'link_newer_than_call';
       } else if (action === 'unlink') {
         outcome = await this.memberService.applyKakaoUnlink(manager, linked.memberId, {
           reason: call.reason ?? call.event,
@@ -183,6 +230,9 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
         await this.sessions.revokeAllOfMember(manager, linked.memberId, `kakao_${call.event}`);
         await this.kakaoTokens.delete(manager, linked.identityId);
         outcome = 'sessions_revoked';
+      } else if (action === 'drop_kakao_token') {
+        await this.kakaoTokens.delete(manager, linked.identityId);
+        outcome = 'kakao_token_dropped';
       } else {
         // The profile is read again at every Kakao login; nothing to do before then.
         outcome = action === 'refresh_profile' ? 'profile_refresh_at_next_login' : 'recorded';
@@ -218,6 +268,21 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
         }
         if (added) for (const u of unlinks) await this.unlinks.mark(manager, u.hash, u.at);
         return added ? 'accepted' : 'duplicate';
+      }),
+    );
+  }
+
+  /** A settled call and its audit record, in one transaction (holding one of the write slots). */
+  private writeSettled(
+    entry: SettledEntry,
+    audit: Record<string, string>,
+    receipt: 'wrong_app' | 'invalid',
+  ): Promise<Receipt> {
+    return this.writeSlots.run(() =>
+      this.dataSource.transaction(async (manager) => {
+        if (!(await this.inbox.addSettled(manager, entry))) return 'duplicate';
+        await this.audit.record({ type: 'webhook.ignored', data: { ...audit, outcome: entry.outcome } }, manager);
+        return receipt;
       }),
     );
   }

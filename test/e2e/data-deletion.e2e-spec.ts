@@ -103,6 +103,7 @@ describe('data deletion is real', () => {
     await drain();
     // The member's own email and name stay; Kakao's id, nickname, phone and email do not.
     expect(await traces(bed.t.db, [p.id, p.nickname, p.needles[4], p.email])).toEqual([]);
+    // The account stays, and with it the required terms its person accepted (through Kakao Sync or not).
     expect(
       (await call(bed.t, 'POST', '/auth/login', { body: { email: m.email, password: m.password } })).body.result,
     ).toBe('LOGGED_IN');

@@ -14,7 +14,7 @@ import {
 describe('Kakao login', () => {
   let bed: KakaoTestBed;
   beforeAll(async () => {
-    bed = await startWithKakao({ env: { KAKAO_HTTP_TIMEOUT_MS: '800' } });
+    bed = await startWithKakao({ env: { KAKAO_HTTP_TIMEOUT_MS: '800', LOG_LEVEL: 'warn' } });
   });
   afterAll(() => bed.close());
   afterEach(() => bed.kakao.clearFaults());
@@ -131,6 +131,121 @@ describe('Kakao login', () => {
       await bed.t.db.query(`UPDATE login_transactions SET expires_at = now() - interval '1 second'`);
       const res = await call(bed.t, 'GET', `/auth/kakao/callback?code=x&state=${state}`, { headers: { cookie } });
       expect(res.body.code).toBe('STATE_EXPIRED');
+    });
+
+    /** A login started with a returnTo, its state and cookie: the callback can then be called by hand. */
+    async function startedWithReturnTo() {
+      const start = await fetch(`${bed.t.url}/auth/kakao/login?returnTo=${encodeURIComponent(`${FRONTEND}/done`)}`, {
+        redirect: 'manual',
+      });
+      const cookie = start.headers.get('set-cookie')!.split(';')[0];
+      const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+      return { cookie, state };
+    }
+
+    const errorOf = (res: Response) => {
+      expect(res.status).toBe(303);
+      const location = new URL(res.headers.get('location')!);
+      expect(location.origin + location.pathname).toBe(`${FRONTEND}/done`);
+      expect([...location.searchParams.keys()]).toEqual(['error']);
+      return location.searchParams.get('error');
+    };
+
+    it('sends an expired or foreign state back to its returnTo with ?error=', async () => {
+      const expired = await startedWithReturnTo();
+      await bed.t.db.query(`UPDATE login_transactions SET expires_at = now() - interval '1 second'`);
+      const late = await fetch(`${bed.t.url}/auth/kakao/callback?code=x&state=${expired.state}`, {
+        redirect: 'manual',
+        headers: { cookie: expired.cookie },
+      });
+      expect(errorOf(late)).toBe('STATE_EXPIRED');
+
+      const foreign = await startedWithReturnTo();
+      const elsewhere = await fetch(`${bed.t.url}/auth/kakao/callback?code=x&state=${foreign.state}`, {
+        redirect: 'manual',
+        headers: { cookie: `kakao_auth_binding=${randomBytes(32).toString('base64url')}` },
+      });
+      expect(errorOf(elsewhere)).toBe('INVALID_STATE');
+    });
+
+    it.each([
+      ['access_denied', 'KAKAO_ACCESS_DENIED'],
+      ['consent_required', 'KAKAO_CONSENT_REQUIRED'],
+      ['login_required', 'KAKAO_CONSENT_REQUIRED'],
+      ['interaction_required', 'KAKAO_CONSENT_REQUIRED'],
+      ['account_selection_required', 'KAKAO_CONSENT_REQUIRED'],
+      ['server_error', 'KAKAO_UNAVAILABLE'],
+      ['temporarily_unavailable', 'KAKAO_UNAVAILABLE'],
+      ['invalid_scope', 'KAKAO_TOKEN_EXCHANGE_FAILED'],
+    ])("maps Kakao's authorize error %s to %s", async (error, code) => {
+      const { cookie, state } = await startedWithReturnTo();
+      const res = await fetch(`${bed.t.url}/auth/kakao/callback?error=${error}&state=${state}`, {
+        redirect: 'manual',
+        headers: { cookie },
+      });
+      expect(errorOf(res)).toBe(code);
+    });
+
+    it('ignores query parameters it does not know on the two browser routes, and still checks the known ones', async () => {
+      const members = await count('members');
+      const start = await fetch(`${bed.t.url}/auth/kakao/login?utm_source=newsletter&utm_campaign=x`, {
+        redirect: 'manual',
+      });
+      expect(start.status).toBe(302);
+      const cookie = start.headers.get('set-cookie')!.split(';')[0];
+      const authorize = new URL(start.headers.get('location')!);
+      expect(authorize.searchParams.has('utm_source')).toBe(false);
+      authorize.searchParams.set('emulator_user', PERSONA.noName);
+      const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+      // Kakao adds its own fields beside the documented ones.
+      const res = await call(bed.t, 'GET', `/auth/kakao/callback${back.search}&error_code=KOE101&foo=1`, {
+        headers: { cookie },
+      });
+      expect(res.status).toBe(200);
+      expect(['SIGNED_UP', 'LOGGED_IN']).toContain(res.body.result);
+      expect(await count('members')).toBeGreaterThanOrEqual(members);
+
+      const badPrompt = await call(bed.t, 'GET', '/auth/kakao/login?utm_source=x&prompt=sometimes');
+      expect(badPrompt.status).toBe(400);
+      expect(badPrompt.body.code).toBe('VALIDATION_FAILED');
+      const twoStates = await call(bed.t, 'GET', '/auth/kakao/callback?state=a&state=b&foo=1');
+      expect(twoStates.status).toBe(400);
+      expect(twoStates.body.code).toBe('VALIDATION_FAILED');
+    });
+
+    it('answers KAKAO_ACCESS_DENIED (not an outage) for a dormant Kakao account (-103)', async () => {
+      const members = await count('members');
+      const { callback } = await browserLogin(bed, { userId: PERSONA.dormant });
+      expect(callback.status).toBe(403);
+      const body = await json(callback);
+      expect(body.code).toBe('KAKAO_ACCESS_DENIED');
+      expect(body.message).toMatch(/dormant/);
+      expect(await count('members')).toBe(members);
+    });
+
+    it("does not take Kakao's placeholder nickname as the member's name or nickname", async () => {
+      const { callback } = await browserLogin(bed, { userId: PERSONA.defaultProfile });
+      const outcome = await json(callback);
+      expect(outcome.result).toBe('SIGNED_UP');
+      expect(outcome.member.name).toBeNull();
+      expect(outcome.member.profile.nickname).toBeNull();
+    });
+
+    it('gives TERMS_REQUIRED a consentUrl asking the missing tags when Kakao cannot tell its terms', async () => {
+      bed.kakao.injectFault({
+        path: '/v2/user/service_terms',
+        status: 403,
+        body: { msg: 'not allowed', code: -3 },
+      });
+      const { callback } = await browserLogin(bed, { userId: PERSONA.termsMissing, returnTo: `${FRONTEND}/done` });
+      const ticket = new URL(callback.headers.get('location')!).searchParams.get('ticket')!;
+      const outcome = (await call(bed.t, 'POST', '/auth/tickets/exchange', { body: { ticket } })).body;
+      expect(outcome.result).toBe('TERMS_REQUIRED');
+      expect(outcome.missingTerms.length).toBeGreaterThan(0);
+      const consentUrl = new URL(outcome.consentUrl);
+      expect(consentUrl.pathname).toBe('/auth/kakao/login');
+      expect(consentUrl.searchParams.get('service_terms')!.split(',')).toEqual(outcome.missingTerms);
+      expect(consentUrl.searchParams.get('returnTo')).toBe(`${FRONTEND}/done`);
     });
 
     it('maps Cancel to KAKAO_ACCESS_DENIED, and prompt=none for a stranger to KAKAO_CONSENT_REQUIRED', async () => {
@@ -255,6 +370,51 @@ describe('Kakao login', () => {
       expect(['SIGNED_UP', 'LOGGED_IN']).toContain(res.body.result);
     });
 
+    it("accepts an id_token whose audience is one of KAKAO_EXTRA_AUDIENCES (the JavaScript SDK's key)", async () => {
+      bed.kakao.injectFault({ path: '/oauth/token', idToken: { claims: { aud: 'test-native-app-key' } } });
+      const res = await call(bed.t, 'POST', '/auth/kakao/code', {
+        body: { code: await codeFor(PERSONA.full), redirectUri: HYBRID_REDIRECT },
+      });
+      expect(res.status).toBe(200);
+      expect(['SIGNED_UP', 'LOGGED_IN']).toContain(res.body.result);
+
+      // The service's own redirect flow sends the REST API key as client_id: only that audience is Kakao's.
+      bed.kakao.injectFault({ path: '/oauth/token', idToken: { claims: { aud: 'test-native-app-key' } } });
+      const { callback } = await browserLogin(bed, { userId: PERSONA.full });
+      expect((await json(callback)).code).toBe('ID_TOKEN_INVALID');
+    });
+
+    it('answers KAKAO_UNAVAILABLE when Kakao limits token requests (KOE237) or refuses our client secret (KOE010)', async () => {
+      bed.kakao.injectFault({
+        path: '/oauth/token',
+        times: 1,
+        status: 429,
+        body: {
+          error: 'invalid_request',
+          error_description: 'token request rate limit exceeded',
+          error_code: 'KOE237',
+        },
+      });
+      const limited = await call(bed.t, 'POST', '/auth/kakao/code', {
+        body: { code: await codeFor(PERSONA.full), redirectUri: HYBRID_REDIRECT },
+      });
+      expect(limited.status).toBe(503);
+      expect(limited.body).toMatchObject({ code: 'KAKAO_UNAVAILABLE', details: { kakaoError: 'KOE237' } });
+
+      bed.kakao.injectFault({
+        path: '/oauth/token',
+        status: 401,
+        body: { error: 'invalid_client', error_description: 'Bad client credentials', error_code: 'KOE010' },
+      });
+      const misconfigured = await call(bed.t, 'POST', '/auth/kakao/code', {
+        body: { code: await codeFor(PERSONA.full), redirectUri: HYBRID_REDIRECT },
+      });
+      expect(misconfigured.status).toBe(502);
+      expect(misconfigured.body).toMatchObject({ code: 'KAKAO_UNAVAILABLE', details: { kakaoError: 'KOE010' } });
+      // An operator's problem: logged as an error.
+      expect(bed.t.logs.some((l) => l.level === 50 && l.kakaoError === 'KOE010')).toBe(true);
+    });
+
     it('refuses a redirect URI that is not allowed, a wrong nonce, and a spent code', async () => {
       const code = await codeFor(PERSONA.full, { nonce: 'n1' });
       const wrongUri = await call(bed.t, 'POST', '/auth/kakao/code', {
@@ -297,6 +457,17 @@ describe('Kakao login', () => {
       const unknown = await call(bed.t, 'POST', '/auth/kakao/native', { body: { accessToken: 'not-a-kakao-token' } });
       expect(unknown.status).toBeGreaterThanOrEqual(400);
       expect(unknown.status).toBeLessThan(600);
+    });
+
+    it('answers UNAUTHENTICATED when Kakao calls the access token malformed (-2)', async () => {
+      bed.kakao.injectFault({
+        path: '/v1/user/access_token_info',
+        status: 400,
+        body: { msg: 'this access token does not exist', code: -2 },
+      });
+      const res = await call(bed.t, 'POST', '/auth/kakao/native', { body: { accessToken: 'malformed-token' } });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('UNAUTHENTICATED');
     });
   });
 });

@@ -1,6 +1,7 @@
 import { json } from '../support/app';
 import { call, decodeJwt, signup } from '../support/http';
-import { browserLogin, KakaoTestBed, PERSONA, startWithKakao } from '../support/kakao';
+import { SESSION_COOKIE } from '../../emulator/kauth';
+import { browserLogin, FRONTEND, KakaoTestBed, PERSONA, startWithKakao } from '../support/kakao';
 
 describe('Kakao login: intents, Kakao tokens and logout', () => {
   let bed: KakaoTestBed;
@@ -116,6 +117,108 @@ describe('Kakao login: intents, Kakao tokens and logout', () => {
     } finally {
       bed.kakao.clearFaults();
     }
+  });
+
+  describe("Kakao's auth_time", () => {
+    let next = 1;
+    /** A fresh Kakao person, already linked to the app at Kakao by a first login here. */
+    async function kakaoPerson() {
+      const id = `40000000000000${String(40000 + next++).padStart(5, '0')}`;
+      bed.kakao.addPersona({
+        id,
+        nickname: `at${id.slice(-4)}`,
+        email: `auth.time.${id.slice(-5)}@kakao.example`,
+        isEmailValid: true,
+        isEmailVerified: true,
+      });
+      return { id, first: await kakaoMember(id) };
+    }
+
+    /**
+     * Follows an authorize URL as a browser that holds a Kakao session from `authTime` and, unlike the
+     * service's URL for recertify, lets Kakao reuse it (no prompt=login): Kakao answers at once.
+     */
+    async function throughKakaoSession(start: { url: string; cookie: string }, userId: string, authTime: number) {
+      const authorize = new URL(start.url);
+      authorize.searchParams.delete('prompt');
+      const atKakao = await fetch(authorize, {
+        redirect: 'manual',
+        headers: { cookie: `${SESSION_COOKIE}=${userId}.${authTime}` },
+      });
+      const back = new URL(atKakao.headers.get('location')!);
+      expect(back.searchParams.get('code')).toEqual(expect.any(String));
+      return fetch(`${bed.t.url}/auth/kakao/callback${back.search}`, {
+        redirect: 'manual',
+        headers: { cookie: start.cookie },
+      });
+    }
+
+    async function recertifyUrl(accessToken: string, returnTo?: string) {
+      const res = await fetch(`${bed.t.url}/auth/kakao/authorize-url`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+        body: JSON.stringify({ intent: 'recertify', ...(returnTo ? { returnTo } : {}) }),
+      });
+      return { url: (await json(res)).url as string, cookie: res.headers.get('set-cookie')!.split(';')[0] };
+    }
+
+    const anHourAgo = () => Math.floor(Date.now() / 1000) - 3600;
+
+    it('refuses a re-certification that Kakao answered from an old session (RECERTIFICATION_REQUIRED)', async () => {
+      const { id, first } = await kakaoPerson();
+      const sessions = async () =>
+        (await bed.t.db.query(`SELECT count(*)::int AS n FROM sessions WHERE member_id = $1`, [first.member.id]))
+          .rows[0].n as number;
+      const before = await sessions();
+
+      const res = await throughKakaoSession(await recertifyUrl(first.tokens.accessToken), id, anHourAgo());
+      expect(res.status).toBe(403);
+      expect((await json(res)).code).toBe('RECERTIFICATION_REQUIRED');
+
+      const back = await throughKakaoSession(
+        await recertifyUrl(first.tokens.accessToken, `${FRONTEND}/recertified`),
+        id,
+        anHourAgo(),
+      );
+      expect(back.status).toBe(303);
+      const location = new URL(back.headers.get('location')!);
+      expect(location.origin + location.pathname).toBe(`${FRONTEND}/recertified`);
+      expect(location.searchParams.get('error')).toBe('RECERTIFICATION_REQUIRED');
+      expect(await sessions()).toBe(before);
+
+      // Kakao authenticating the person during the transaction is what re-certifies.
+      const fresh = await throughKakaoSession(
+        await recertifyUrl(first.tokens.accessToken),
+        id,
+        Math.floor(Date.now() / 1000),
+      );
+      expect(fresh.status).toBe(200);
+      expect((await json(fresh)).result).toBe('RECERTIFIED');
+    });
+
+    it("starts a Kakao login's session at Kakao's auth_time, so an old Kakao session cannot withdraw", async () => {
+      const { id } = await kakaoPerson();
+      const authTime = anHourAgo();
+      const start = await fetch(`${bed.t.url}/auth/kakao/login`, { redirect: 'manual' });
+      const res = await throughKakaoSession(
+        { url: start.headers.get('location')!, cookie: start.headers.get('set-cookie')!.split(';')[0] },
+        id,
+        authTime,
+      );
+      const outcome = await json(res);
+      expect(outcome.result).toBe('LOGGED_IN');
+      expect(decodeJwt(outcome.tokens.accessToken).payload.auth_time).toBe(authTime);
+      const withdraw = await call(bed.t, 'DELETE', '/members/me', { token: outcome.tokens.accessToken });
+      expect(withdraw.status).toBe(403);
+      expect(withdraw.body.code).toBe('RECERTIFICATION_REQUIRED');
+
+      // The emulator's skip switch is a fresh authentication: a re-certification then lets them withdraw.
+      const recertified = await followAuthorizeUrl(outcome.tokens.accessToken, 'recertify', id);
+      expect(recertified.body.result).toBe('RECERTIFIED');
+      expect((await call(bed.t, 'DELETE', '/members/me', { token: recertified.body.tokens.accessToken })).status).toBe(
+        204,
+      );
+    });
   });
 
   it("refreshes the stored profile with Kakao's latest values at every login", async () => {

@@ -8,7 +8,7 @@ describe('link, unlink and withdrawal from my page', () => {
   let bed: KakaoTestBed;
   let next = 1;
   beforeAll(async () => {
-    bed = await startWithKakao();
+    bed = await startWithKakao({ env: { LOG_LEVEL: 'warn' } });
   });
   afterAll(() => bed.close());
 
@@ -66,6 +66,35 @@ describe('link, unlink and withdrawal from my page', () => {
     expect(await storedTokens()).toBe(tokensBefore - 1);
   });
 
+  it('unlinking from my page lapses the optional consents given through Kakao Sync, not the required terms', async () => {
+    const p = person();
+    const m = await signup(bed.t);
+    expect((await linkWithCode(m.accessToken, p.id)).status).toBe(200);
+    type TermView = { tag: string; required: boolean; agreed: boolean; source: string };
+    const terms = async () =>
+      (await call(bed.t, 'GET', '/members/me/terms', { token: m.accessToken })).body.terms as TermView[];
+    const viaKakao = (await terms()).filter((t) => t.agreed && t.source === 'kakao_sync');
+    const optional = viaKakao.filter((t) => !t.required).map((t) => t.tag);
+    expect(optional.length).toBeGreaterThan(0);
+    expect((await call(bed.t, 'DELETE', '/members/me/kakao', { token: m.accessToken })).status).toBe(204);
+    const after = await terms();
+    for (const tag of optional) expect(after.find((t) => t.tag === tag)).toMatchObject({ agreed: false });
+    for (const t of viaKakao.filter((v) => v.required)) {
+      expect(after.find((a) => a.tag === t.tag)).toMatchObject({ agreed: true });
+    }
+  });
+
+  it('links from my page without starting a session (its tokens would never be returned)', async () => {
+    const p = person();
+    const m = await signup(bed.t);
+    const sessions = async () =>
+      (await bed.t.db.query(`SELECT count(*)::int AS n FROM sessions WHERE member_id = $1`, [m.outcome.member.id]))
+        .rows[0].n as number;
+    const before = await sessions();
+    expect((await linkWithCode(m.accessToken, p.id)).status).toBe(200);
+    expect(await sessions()).toBe(before);
+  });
+
   it('refuses to unlink the only way in (LAST_LOGIN_METHOD)', async () => {
     const p = person();
     const outcome = await json((await browserLogin(bed, { userId: p.id })).callback);
@@ -80,6 +109,35 @@ describe('link, unlink and withdrawal from my page', () => {
     await linkWithCode(m.accessToken, p.id);
     await bed.kakao.unlinkUser(p.id);
     expect((await call(bed.t, 'DELETE', '/members/me/kakao', { token: m.accessToken })).status).toBe(204);
+  });
+
+  it('counts -103 (Kakao account dormant or gone) as done, for unlink and withdrawal, with a warning', async () => {
+    const dormant = {
+      path: '/v1/user/unlink',
+      status: 400,
+      body: { msg: 'dormant or non-existent account', code: -103 },
+    };
+    try {
+      const p = person();
+      const m = await signup(bed.t);
+      await linkWithCode(m.accessToken, p.id);
+      bed.kakao.injectFault({ ...dormant, times: 1 });
+      expect((await call(bed.t, 'DELETE', '/members/me/kakao', { token: m.accessToken })).status).toBe(204);
+      expect((await call(bed.t, 'GET', '/members/me', { token: m.accessToken })).body.identities).toEqual([]);
+
+      const q = person();
+      const kakaoOnly = await json((await browserLogin(bed, { userId: q.id })).callback);
+      bed.kakao.injectFault({ ...dormant, times: 1 });
+      expect((await call(bed.t, 'DELETE', '/members/me', { token: kakaoOnly.tokens.accessToken })).status).toBe(204);
+      const row = await bed.t.db.query(`SELECT status FROM members WHERE id = $1`, [kakaoOnly.member.id]);
+      expect(row.rows[0].status).toBe('withdrawn');
+
+      const warnings = bed.t.logs.filter((l) => l.level === 40 && String(l.msg).includes('unlink counted as done'));
+      expect(warnings.length).toBeGreaterThanOrEqual(2);
+      for (const line of warnings) expect(JSON.stringify(line)).not.toMatch(new RegExp(`${p.id}|${q.id}`));
+    } finally {
+      bed.kakao.clearFaults();
+    }
   });
 
   it('withdraws: Kakao unlink, sessions revoked, personal data deleted; the Kakao account then signs up anew', async () => {

@@ -165,6 +165,72 @@ describe('matching Kakao users to existing members', () => {
     await waitForMail(bed.t, { to: p.email, template: 'reactivation' });
   });
 
+  describe('an existing member who is deactivated', () => {
+    const deactivate = (memberId: string) =>
+      bed.t.db.query(`UPDATE members SET status = 'deactivated' WHERE id = $1`, [memberId]);
+    const identities = async (kakaoId: string) =>
+      (await bed.t.db.query(`SELECT count(*)::int AS n FROM member_identities WHERE provider_user_id = $1`, [kakaoId]))
+        .rows[0].n as number;
+    const sessions = async (memberId: string) =>
+      (await bed.t.db.query(`SELECT count(*)::int AS n FROM sessions WHERE member_id = $1`, [memberId])).rows[0]
+        .n as number;
+
+    it('a first Kakao login matching them by email is DEACTIVATED_MEMBER, never a second account', async () => {
+      const p = person();
+      const existing = await emailMember(p.email!, '홍길동');
+      await deactivate(existing.outcome.member.id);
+      const before = await members();
+      expect(await kakaoLogin(p.id)).toEqual({ result: 'DEACTIVATED_MEMBER' });
+      expect(await members()).toBe(before);
+      expect(await identities(p.id)).toBe(0);
+      await waitForMail(bed.t, { to: existing.email, template: 'reactivation' });
+    });
+
+    it('so is one matching them by name only', async () => {
+      const name = `잠든${randomBytes(3).toString('hex')}`;
+      const existing = await emailMember(`dormant.${randomBytes(4).toString('hex')}@example.com`, name);
+      await deactivate(existing.outcome.member.id);
+      const before = await members();
+      expect(await kakaoLogin(person({ name }).id)).toEqual({ result: 'DEACTIVATED_MEMBER' });
+      expect(await members()).toBe(before);
+      await waitForMail(bed.t, { to: existing.email, template: 'reactivation' });
+    });
+
+    it('confirming a link after they were deactivated: DEACTIVATED_MEMBER, nothing linked, no session', async () => {
+      const p = person();
+      const existing = await emailMember(p.email!, '홍길동');
+      const outcome = await kakaoLogin(p.id);
+      expect(outcome.result).toBe('LINK_REQUIRED');
+      await deactivate(existing.outcome.member.id);
+      const sessionsBefore = await sessions(existing.outcome.member.id);
+      const confirmed = await call(bed.t, 'POST', '/auth/link/confirm', { body: { linkTicket: outcome.linkTicket } });
+      expect(confirmed.status).toBe(200);
+      expect(confirmed.body).toEqual({ result: 'DEACTIVATED_MEMBER' });
+      expect(await identities(p.id)).toBe(0);
+      expect(await sessions(existing.outcome.member.id)).toBe(sessionsBefore);
+      await waitForMail(bed.t, { to: existing.email, template: 'reactivation' });
+    });
+
+    it('proving the account after they were deactivated: DEACTIVATED_MEMBER once the password is right', async () => {
+      const p = person({ name: '김철수' });
+      const existing = await emailMember(p.email!, '홍길동');
+      const outcome = await kakaoLogin(p.id);
+      expect(outcome.result).toBe('VERIFICATION_REQUIRED');
+      await deactivate(existing.outcome.member.id);
+      const wrong = await call(bed.t, 'POST', '/auth/link/verify', {
+        body: { linkTicket: outcome.linkTicket, email: existing.email, password: 'wrong password' },
+      });
+      expect(wrong.body.code).toBe('INVALID_CREDENTIALS');
+      const right = await call(bed.t, 'POST', '/auth/link/verify', {
+        body: { linkTicket: outcome.linkTicket, email: existing.email, password: existing.password },
+      });
+      expect(right.status).toBe(200);
+      expect(right.body).toEqual({ result: 'DEACTIVATED_MEMBER' });
+      expect(await identities(p.id)).toBe(0);
+      await waitForMail(bed.t, { to: existing.email, template: 'reactivation' });
+    });
+  });
+
   it('records every decision in the audit trail', async () => {
     const rows = await bed.t.db.query(
       `SELECT data->>'decision' AS d FROM audit_events WHERE type = 'member.kakao_decision'`,

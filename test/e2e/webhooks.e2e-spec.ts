@@ -5,7 +5,7 @@ import type { Persona } from '../../emulator/types';
 import { KakaoUnlinks } from '../../src/kakao/kakao-unlinks';
 import { InstanceLoad } from '../../src/queue/instance-load';
 import { QueueService } from '../../src/queue/queue.service';
-import { WEBHOOK_QUEUE } from '../../src/webhooks/kakao-webhooks.service';
+import { KakaoWebhooksService, WEBHOOK_QUEUE } from '../../src/webhooks/kakao-webhooks.service';
 import { startTestApp } from '../support/app';
 import { connect } from '../support/database';
 import { call, signup } from '../support/http';
@@ -63,6 +63,24 @@ const status = async (bed: KakaoTestBed, memberId: string) =>
   (await bed.t.db.query(`SELECT status FROM members WHERE id = $1`, [memberId])).rows[0].status as string;
 const hasKakao = async (bed: KakaoTestBed, memberId: string) =>
   (await bed.t.db.query(`SELECT 1 FROM member_identities WHERE member_id = $1`, [memberId])).rowCount === 1;
+
+const KAKAO_AK = { authorization: `KakaoAK ${ADMIN_KEY}` };
+/** The inbox row of the latest unlink call whose keyed user hash is this user's. */
+const latestCall = async (bed: KakaoTestBed, userId: string) =>
+  (
+    await bed.t.db.query(
+      `SELECT id, outcome, reason, kakao_user_id, received_at FROM webhook_inbox
+       WHERE kind = 'unlink' AND kakao_user_hash = $1 ORDER BY id DESC LIMIT 1`,
+      [bed.t.app.get(KakaoUnlinks).userHash(userId)],
+    )
+  ).rows[0] as { id: string; outcome: string | null; reason: string | null; kakao_user_id: string | null };
+const storedKakaoTokens = async (bed: KakaoTestBed, memberId: string) =>
+  (
+    await bed.t.db.query(
+      `SELECT count(*)::int AS n FROM kakao_tokens t JOIN member_identities i ON i.id = t.identity_id WHERE i.member_id = $1`,
+      [memberId],
+    )
+  ).rows[0].n as number;
 
 /** A raw HTTP call, for headers fetch refuses to send (two Authorization headers). */
 function rawPost(url: string, headers: Record<string, string | string[]>, body: string): Promise<number> {
@@ -139,6 +157,7 @@ describe('Kakao webhooks', () => {
       );
       expect(tokens.rows[0].n).toBe(0);
       const login = await call(bed.t, 'POST', '/auth/login', { body: { email: m.email, password: m.password } });
+      // The required terms the person accepted (through Kakao Sync) stand with the account.
       expect(login.body.result).toBe('LOGGED_IN');
       expect(login.body.member.profile.nickname ?? null).toBeNull();
     });
@@ -212,12 +231,165 @@ describe('Kakao webhooks', () => {
       expect(outcome.rows[0]).toEqual({ outcome: 'unknown_user', kakao_user_id: null });
     });
 
-    it('refuses malformed parameters with 400 (after authentication)', async () => {
-      const res = await fetch(`${unlinkUrl(bed)}?app_id=${APP_ID}&user_id=abc&referrer_type=UNLINK_FROM_APPS`, {
-        headers: { authorization: `KakaoAK ${ADMIN_KEY}` },
+    // Audit: these were 400s. Kakao wants 200 for every authenticated call (KAKAO_API.md 7.1, API.md).
+    it('answers 200 to an authenticated call that names no user, and records it as invalid', async () => {
+      const invalidBefore = await bed.t.db.query(
+        `SELECT count(*)::int AS n FROM webhook_inbox WHERE outcome = 'invalid'`,
+      );
+      const get = (query: string) => fetch(`${unlinkUrl(bed)}?${query}`, { headers: KAKAO_AK });
+      const post = (type: string, body: string) =>
+        fetch(unlinkUrl(bed), { method: 'POST', headers: { ...KAKAO_AK, 'content-type': type }, body });
+      const answers = [
+        await get(`app_id=${APP_ID}&user_id=abc&referrer_type=UNLINK_FROM_APPS`),
+        await get(`app_id=${APP_ID}&user_id=400000000000000000031&referrer_type=UNLINK_FROM_APPS`),
+        await get(`app_id=${APP_ID}&user_id=6000000000000000001&user_id=6000000000000000002`),
+        await post('application/x-www-form-urlencoded', `app_id=${APP_ID}&user_id=1&user_id=2&referrer_type=X`),
+        await post('application/json', '{"app_id": 1, "user_id": '),
+        await post('text/plain', `user_id=6000000000000000001`),
+        await post('application/json', '[]'),
+      ];
+      for (const res of answers) {
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe('');
+      }
+      const invalid = await bed.t.db.query(
+        `SELECT count(*)::int AS n FROM webhook_inbox WHERE outcome = 'invalid' AND processed_at IS NOT NULL`,
+      );
+      expect(invalid.rows[0].n - invalidBefore.rows[0].n).toBe(answers.length);
+      const audit = await bed.t.db.query(
+        `SELECT data FROM audit_events WHERE type = 'webhook.ignored' AND data->>'outcome' = 'invalid' ORDER BY id DESC LIMIT 1`,
+      );
+      expect(audit.rows[0].data.problems).toMatch(/array|JSON/);
+    });
+
+    it('applies a call without app_id (Kakao’s own example has none) or without referrer_type', async () => {
+      const a = await kakaoOnlyMember(bed);
+      const b = await kakaoOnlyMember(bed);
+      const noAppId = await fetch(`${unlinkUrl(bed)}?user_id=${a.kakaoId}&referrer_type=UNLINK_FROM_APPS`, {
+        headers: KAKAO_AK,
       });
-      expect(res.status).toBe(400);
-      expect(((await res.json()) as { code: string }).code).toBe('VALIDATION_FAILED');
+      const noReferrer = await fetch(unlinkUrl(bed), {
+        method: 'POST',
+        headers: { ...KAKAO_AK, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `app_id=${APP_ID}&user_id=${b.kakaoId}`,
+      });
+      expect([noAppId.status, noReferrer.status]).toEqual([200, 200]);
+      await drained(bed);
+      expect(await status(bed, a.memberId)).toBe('withdrawn');
+      expect(await status(bed, b.memberId)).toBe('withdrawn');
+      expect((await latestCall(bed, b.kakaoId)).reason).toBeNull();
+    });
+
+    it('reads ids written as JSON numbers with every digit (they exceed 2^53)', async () => {
+      const m = await kakaoOnlyMember(bed);
+      expect(BigInt(m.kakaoId)).toBeGreaterThan(BigInt(Number.MAX_SAFE_INTEGER));
+      const res = await fetch(unlinkUrl(bed), {
+        method: 'POST',
+        headers: { ...KAKAO_AK, 'content-type': 'application/json' },
+        body: `{"app_id":${APP_ID},"user_id":${m.kakaoId},"referrer_type":"UNLINK_FROM_APPS"}`,
+      });
+      expect(res.status).toBe(200);
+      await drained(bed);
+      expect(await status(bed, m.memberId)).toBe('withdrawn');
+    });
+
+    it('checks the key before reading the body: without it, any body is 401 WEBHOOK_UNAUTHORIZED', async () => {
+      for (const [type, body] of [
+        ['application/json', '{"app_id": 1, "user_id": '],
+        ['text/plain', 'user_id=1'],
+        ['application/octet-stream', 'x'],
+        ['application/x-www-form-urlencoded', 'user_id=1'],
+      ]) {
+        for (const authorization of [undefined, 'KakaoAK wrong-key']) {
+          const res = await fetch(unlinkUrl(bed), {
+            method: 'POST',
+            headers: { 'content-type': type, ...(authorization ? { authorization } : {}) },
+            body,
+          });
+          expect({ type, status: res.status }).toEqual({ type, status: 401 });
+          const problem = (await res.json()) as { code: string; requestId: string };
+          expect(problem).toMatchObject({ statusCode: 401, code: 'WEBHOOK_UNAUTHORIZED' });
+          expect(problem.requestId).toEqual(expect.any(String));
+        }
+      }
+      // Other routes still refuse a body type they do not read, in the error shape.
+      const other = await fetch(`${bed.t.url}/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x.kakao-webhook-raw' },
+        body: 'x',
+      });
+      expect(other.status).toBe(415);
+    });
+
+    // Audit: the dedupe key was app:user:reason:10-minute bucket, so this second unlink was answered 200 and
+    // dropped as a duplicate, leaving the new member active and signed in.
+    it('a second genuine unlink within minutes (after a new sign-up) takes effect too', async () => {
+      const first = await kakaoOnlyMember(bed);
+      expect((await bed.kakao.unlinkUser(first.kakaoId, { webhook: { url: unlinkUrl(bed) } }))?.status).toBe(200);
+      await drained(bed);
+      expect(await status(bed, first.memberId)).toBe('withdrawn');
+      const again = await hybridLogin(bed, first.kakaoId);
+      expect(again.body.result).toBe('SIGNED_UP');
+      const second = again.body.member.id as string;
+      expect((await bed.kakao.unlinkUser(first.kakaoId, { webhook: { url: unlinkUrl(bed) } }))?.status).toBe(200);
+      await drained(bed);
+      expect(await status(bed, second)).toBe('withdrawn');
+      expect(await hasKakao(bed, second)).toBe(false);
+      expect((await call(bed.t, 'GET', '/members/me', { token: again.body.tokens.accessToken })).status).toBe(401);
+    });
+
+    it('a call processed late (or again) does not cut a link made after it was received', async () => {
+      const first = await kakaoOnlyMember(bed);
+      expect((await bed.kakao.unlinkUser(first.kakaoId, { webhook: { url: unlinkUrl(bed) } }))?.status).toBe(200);
+      await drained(bed);
+      const old = await latestCall(bed, first.kakaoId);
+      expect(old.outcome).toBe('withdrawn');
+      const again = await hybridLogin(bed, first.kakaoId);
+      expect(again.body.result).toBe('SIGNED_UP');
+      // The same call back in the inbox, unprocessed, as if its job ran only now.
+      await bed.t.db.query(
+        `UPDATE webhook_inbox SET processed_at = NULL, outcome = NULL, kakao_user_id = $2 WHERE id = $1`,
+        [old.id, first.kakaoId],
+      );
+      await bed.t.app.get(KakaoWebhooksService).process(old.id);
+      const member = again.body.member.id as string;
+      expect(await status(bed, member)).toBe('active');
+      expect(await hasKakao(bed, member)).toBe(true);
+      expect((await call(bed.t, 'GET', '/members/me', { token: again.body.tokens.accessToken })).status).toBe(200);
+      const row = await bed.t.db.query(`SELECT outcome, kakao_user_id FROM webhook_inbox WHERE id = $1`, [old.id]);
+      expect(row.rows[0]).toEqual({ outcome: 'link_newer_than_call', kakao_user_id: null });
+    });
+
+    // Audit: Kakao Sync consents outlived the unlink of a member who keeps the account.
+    it('a member who keeps the account loses the optional consents given through Kakao Sync, history kept', async () => {
+      const m = await memberWithPassword(bed);
+      const before = await call(bed.t, 'GET', '/members/me/terms', { token: m.accessToken });
+      const viaKakao = (before.body.terms as Array<{ tag: string; agreed: boolean; source: string }>)
+        .filter((t) => t.agreed && t.source === 'kakao_sync')
+        .map((t) => t.tag);
+      expect(viaKakao).toEqual(expect.arrayContaining(['service_2024', 'privacy_2024', 'marketing']));
+      expect((await bed.kakao.sendUnlinkWebhook(unlinkUrl(bed), { userId: m.kakaoId })).status).toBe(200);
+      await drained(bed);
+      const login = await call(bed.t, 'POST', '/auth/login', { body: { email: m.email, password: m.password } });
+      expect(login.body.result).toBe('LOGGED_IN');
+      const view = (await call(bed.t, 'GET', '/members/me/terms', { token: login.body.tokens.accessToken })).body as {
+        terms: Array<{ tag: string }>;
+        history: Array<{ tag: string; agreed: boolean; source: string }>;
+      };
+      const termOf = (tag: string) => view.terms.find((t) => t.tag === tag);
+      // Required terms stand; the optional consents lapse with the Kakao link, and the history keeps both steps.
+      expect(termOf('service_2024')).toMatchObject({ agreed: true, source: 'kakao_sync' });
+      expect(termOf('privacy_2024')).toMatchObject({ agreed: true, source: 'kakao_sync' });
+      const optional = viaKakao.filter((t) => !t.endsWith('_2024'));
+      expect(optional).toContain('marketing');
+      for (const tag of optional) {
+        expect(termOf(tag)).toMatchObject({ agreed: false, source: 'kakao_sync', agreedAt: null });
+        const entries = view.history.filter((h) => h.tag === tag);
+        expect(entries.map((h) => [h.agreed, h.source])).toEqual([
+          [true, 'kakao_sync'],
+          [false, 'kakao_sync'],
+        ]);
+      }
     });
 
     it('duplicate and concurrent deliveries have one effect', async () => {
@@ -369,6 +541,71 @@ describe('Kakao webhooks', () => {
       expect(stored.rows[0].n).toBe(0);
       // A new Kakao login works as before.
       expect((await hybridLogin(bed, m.kakaoId)).body.result).toBe('LOGGED_IN');
+    });
+
+    // Audit: both were only recorded.
+    it('account-purged (the Kakao account is gone) is handled like the unlink webhook', async () => {
+      const kakaoOnly = await kakaoOnlyMember(bed);
+      const withPassword = await memberWithPassword(bed);
+      for (const m of [kakaoOnly, withPassword]) {
+        const res = await bed.kakao.sendAccountStatusEvent(eventsUrl(bed), {
+          userId: m.kakaoId,
+          event: 'account-purged',
+        });
+        expect(res.status).toBe(202);
+      }
+      await drained(bed);
+      expect(await status(bed, kakaoOnly.memberId)).toBe('withdrawn');
+      expect(await status(bed, withPassword.memberId)).toBe('active');
+      expect(await hasKakao(bed, withPassword.memberId)).toBe(false);
+      expect((await call(bed.t, 'GET', '/members/me', { token: withPassword.accessToken })).status).toBe(401);
+    });
+
+    it('token-revoked drops the stored Kakao token; the member and their sessions stay', async () => {
+      const m = await kakaoOnlyMember(bed);
+      expect(await storedKakaoTokens(bed, m.memberId)).toBeGreaterThan(0);
+      const res = await bed.kakao.sendAccountStatusEvent(eventsUrl(bed), { userId: m.kakaoId, event: 'token-revoked' });
+      expect(res.status).toBe(202);
+      await drained(bed);
+      expect(await storedKakaoTokens(bed, m.memberId)).toBe(0);
+      expect(await status(bed, m.memberId)).toBe('active');
+      expect(await hasKakao(bed, m.memberId)).toBe(true);
+      expect((await call(bed.t, 'GET', '/members/me', { token: m.tokens.accessToken })).status).toBe(200);
+    });
+
+    // Audit: text/plain and application/jwt got 415 in our error shape instead of an RFC 8935 answer.
+    it('reads the SET whatever its Content-Type', async () => {
+      for (const type of ['text/plain', 'application/jwt', 'application/octet-stream']) {
+        const m = await kakaoOnlyMember(bed);
+        // The emulator signs; its own delivery goes nowhere (a closed port) and the token is sent from here.
+        const { token } = await bed.kakao.sendAccountStatusEvent('http://127.0.0.1:9/', {
+          userId: m.kakaoId,
+          event: 'sessions-revoked',
+        });
+        const res = await fetch(eventsUrl(bed), { method: 'POST', headers: { 'content-type': type }, body: token });
+        expect({ type, status: res.status }).toEqual({ type, status: 202 });
+        await drained(bed);
+        expect((await call(bed.t, 'GET', '/members/me', { token: m.tokens.accessToken })).status).toBe(401);
+      }
+      const garbage = await fetch(eventsUrl(bed), {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'not a token',
+      });
+      expect(garbage.status).toBe(400);
+      expect(await garbage.json()).toEqual({ err: 'invalid_request', description: expect.any(String) });
+    });
+
+    // Audit: a signed token with toe 1e20 failed the inbox write (timestamp out of range) with a 500.
+    it('refuses a SET whose time of event is out of range with 400 invalid_request', async () => {
+      const m = await kakaoOnlyMember(bed);
+      for (const toe of [1e20, -5]) {
+        const res = await bed.kakao.sendAccountStatusEvent(eventsUrl(bed), { userId: m.kakaoId, toe });
+        expect(res.status).toBe(400);
+        expect(JSON.parse(res.body)).toEqual({ err: 'invalid_request', description: expect.stringMatching(/toe/) });
+      }
+      await drained(bed);
+      expect(await status(bed, m.memberId)).toBe('active');
     });
 
     it('records other events, and accepts a jti once', async () => {
