@@ -88,15 +88,29 @@ describe('decideKakaoLogin (one test per row of the decision table)', () => {
   });
 
   it.each([
-    ['full match', { ...base, sameEmail: { ...member, status: 'deactivated' as const } }, 'm1'],
+    ['full match', { ...base, sameEmail: { ...member, status: 'deactivated' as const } }],
     [
-      'email-only match',
+      'same owned email, other name',
+      { ...base, sameEmail: { ...member, name: '김철수', status: 'deactivated' as const } },
+    ],
+  ])("8: the deactivated owner of Kakao's email (%s) → DEACTIVATED_MEMBER, never a second account", (_, input) => {
+    expect(decideKakaoLogin(input)).toEqual({ kind: 'DEACTIVATED_MEMBER', memberId: 'm1' });
+  });
+
+  it.each([
+    [
+      'an untrusted Kakao email',
       { ...base, kakao: { ...kakao, emailTrusted: false }, sameEmail: { ...member, status: 'deactivated' as const } },
       'm1',
     ],
-    ['name-only match', { ...base, sameNameOnly: { ...namesake, status: 'deactivated' as const } }, 'm2'],
-  ])('8: the candidate of a %s is deactivated → DEACTIVATED_MEMBER, never a second account', (_, input, memberId) => {
-    expect(decideKakaoLogin(input)).toEqual({ kind: 'DEACTIVATED_MEMBER', memberId });
+    [
+      "the member's unverified email",
+      { ...base, sameEmail: { ...member, emailVerified: false, status: 'deactivated' as const } },
+      'm1',
+    ],
+    ['the name alone', { ...base, sameNameOnly: { ...namesake, status: 'deactivated' as const } }, 'm2'],
+  ])('8 not: a deactivated member matched by %s must be proved first (no mail to a stranger)', (_, input, memberId) => {
+    expect(decideKakaoLogin(input)).toEqual({ kind: 'VERIFICATION_REQUIRED', memberId });
   });
 
   it('7 before 8: a deactivated candidate with another Kakao account is not this person', () => {

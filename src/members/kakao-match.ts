@@ -60,11 +60,14 @@ export type MatchDecision =
  * | 5 | same email, but names differ, or either email is not verified/trusted      | VERIFICATION_REQUIRED        |
  * | 6 | no email match, exactly one member with the same name                       | VERIFICATION_REQUIRED        |
  * | 7 | a candidate that already has another Kakao account linked                   | SIGNED_UP (never offered)    |
- * | 8 | the candidate of rows 4–6 is deactivated                                    | DEACTIVATED_MEMBER           |
+ * | 8 | row 4 or 5 with a deactivated candidate, Kakao's trusted email its verified one | DEACTIVATED_MEMBER       |
  * | 9 | nothing matches                                                             | SIGNED_UP                    |
  *
  * Matching never links by itself: rows 4–6 only offer a link the person must confirm or prove. Row 8 keeps
- * a dormant member's person from getting a second account beside it: they are sent to reactivation.
+ * a dormant member's person from getting a second account beside it: they are sent to reactivation, by a
+ * mail to the address their Kakao account proves they own. A weaker match with a deactivated member (rows
+ * 5–6) is VERIFICATION_REQUIRED like any other: a shared name must not make us mail a stranger, and proving
+ * the account's password answers DEACTIVATED_MEMBER then.
  */
 export function decideKakaoLogin(input: MatchInput): MatchDecision {
   if (input.linked && input.linked.status === 'active') return { kind: 'LOGGED_IN', memberId: input.linked.memberId };
@@ -75,18 +78,19 @@ export function decideKakaoLogin(input: MatchInput): MatchDecision {
     return { kind: 'MANDATORY_ITEMS_NOT_AGREED', missingItems: [...input.missingRequiredItems] };
   }
   const byEmail = input.sameEmail && !input.sameEmail.hasKakao ? input.sameEmail : undefined;
-  if (byEmail?.status === 'deactivated') return { kind: 'DEACTIVATED_MEMBER', memberId: byEmail.memberId };
   if (byEmail) {
+    const sameOwner = input.kakao.emailTrusted && byEmail.emailVerified;
+    if (sameOwner && byEmail.status === 'deactivated') {
+      return { kind: 'DEACTIVATED_MEMBER', memberId: byEmail.memberId };
+    }
     const namesMatch =
       byEmail.name !== null &&
       input.kakao.name !== null &&
       normalizeName(byEmail.name) === normalizeName(input.kakao.name);
-    if (input.kakao.emailTrusted && byEmail.emailVerified && namesMatch)
-      return { kind: 'LINK_REQUIRED', memberId: byEmail.memberId };
+    if (sameOwner && namesMatch) return { kind: 'LINK_REQUIRED', memberId: byEmail.memberId };
     return { kind: 'VERIFICATION_REQUIRED', memberId: byEmail.memberId };
   }
   const byName = input.sameNameOnly && !input.sameNameOnly.hasKakao ? input.sameNameOnly : undefined;
-  if (byName?.status === 'deactivated') return { kind: 'DEACTIVATED_MEMBER', memberId: byName.memberId };
   if (byName) return { kind: 'VERIFICATION_REQUIRED', memberId: byName.memberId };
   return { kind: 'SIGNED_UP' };
 }

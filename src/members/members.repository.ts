@@ -227,7 +227,7 @@ export class MembersRepository {
       `SELECT m.id, m.email, m.name, m.status,
               EXISTS (SELECT 1 FROM member_identities i WHERE i.member_id = m.id AND i.provider = 'kakao') AS has_kakao
        FROM members m
-       WHERE regexp_replace(lower(normalize(m.name, NFKC)), '\s+', '', 'g') = $1 AND m.name IS NOT NULL
+       WHERE regexp_replace(lower(normalize(m.name, NFKC)), '\\s+', '', 'g') = $1 AND m.name IS NOT NULL
          AND m.status IN ('active', 'deactivated')
        LIMIT 2`,
       [nameNormalized],

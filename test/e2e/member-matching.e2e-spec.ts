@@ -103,6 +103,13 @@ describe('matching Kakao users to existing members', () => {
     expect(proof.body.result).toBe('LINKED');
   });
 
+  it('name-only match on a Latin name with spaces and an s, compared without case or spaces', async () => {
+    const tag = randomBytes(3).toString('hex');
+    await emailMember(`latin.${tag}@example.com`, `Jess Smith ${tag}`);
+    const outcome = await kakaoLogin(person({ name: `jess  smith${tag}` }).id);
+    expect(outcome.result).toBe('VERIFICATION_REQUIRED');
+  });
+
   it('name-only match with several members of that name: no candidate to reveal, so SIGNED_UP', async () => {
     const name = `동명이인${randomBytes(3).toString('hex')}`;
     await emailMember(`one.${randomBytes(4).toString('hex')}@example.com`, name);
@@ -186,13 +193,18 @@ describe('matching Kakao users to existing members', () => {
       await waitForMail(bed.t, { to: existing.email, template: 'reactivation' });
     });
 
-    it('so is one matching them by name only', async () => {
+    it('one matching them by name only must prove the account first: no mail goes out on a shared name', async () => {
       const name = `잠든${randomBytes(3).toString('hex')}`;
       const existing = await emailMember(`dormant.${randomBytes(4).toString('hex')}@example.com`, name);
       await deactivate(existing.outcome.member.id);
       const before = await members();
-      expect(await kakaoLogin(person({ name }).id)).toEqual({ result: 'DEACTIVATED_MEMBER' });
+      const outcome = await kakaoLogin(person({ name }).id);
+      expect(outcome.result).toBe('VERIFICATION_REQUIRED');
       expect(await members()).toBe(before);
+      const right = await call(bed.t, 'POST', '/auth/link/verify', {
+        body: { linkTicket: outcome.linkTicket, email: existing.email, password: existing.password },
+      });
+      expect(right.body).toEqual({ result: 'DEACTIVATED_MEMBER' });
       await waitForMail(bed.t, { to: existing.email, template: 'reactivation' });
     });
 
