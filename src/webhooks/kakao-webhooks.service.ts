@@ -12,6 +12,7 @@ import { KakaoUnlinks } from '../kakao/kakao-unlinks';
 import { MembersRepository } from '../members/members.repository';
 import { MembersService } from '../members/members.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { loggableError } from '../logging/logging';
 import { InstanceLoad } from '../queue/instance-load';
 import { QueueService } from '../queue/queue.service';
 import { SessionsService } from '../tokens/sessions.service';
@@ -287,6 +288,11 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
     );
   }
 
+  /**
+   * Kakao wants 200 within 3 s for every call, "including when processing fails internally", and does not
+   * send a call twice (KAKAO_API.md 7.1): a write that is slow (past the deadline) or fails (the database is
+   * down) is answered 200 all the same and goes on in the background until it commits.
+   */
   private async withinDeadline(write: () => Promise<Receipt>): Promise<Receipt> {
     const first = write();
     let timer: NodeJS.Timeout | undefined;
@@ -300,6 +306,10 @@ export class KakaoWebhooksService implements OnModuleInit, OnApplicationBootstra
         void this.keepWriting(first, write);
       }
       return receipt;
+    } catch (err) {
+      this.logger.warn({ err: loggableError(err) }, 'Webhook call answered before its inbox write could commit');
+      void this.keepWriting(first, write);
+      return 'pending';
     } finally {
       clearTimeout(timer);
     }

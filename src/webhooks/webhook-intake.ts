@@ -47,6 +47,11 @@ export function installWebhookIntake(
       answerFrameworkError(webhookUnauthorized(), request, reply);
       return;
     }
+    // Fastify answers HEAD with the GET handler; a HEAD must not unlink anyone (RFC 9110 9.3.2).
+    if (request.method === 'HEAD') {
+      void reply.code(200).send();
+      return;
+    }
     if (request.method === 'POST') {
       originalTypes.set(request.raw, request.raw.headers['content-type']);
       request.raw.headers['content-type'] = RAW_BODY_TYPE;

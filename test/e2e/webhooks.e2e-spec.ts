@@ -392,6 +392,21 @@ describe('Kakao webhooks', () => {
       }
     });
 
+    it('a HEAD with the key answers 200 and unlinks nobody (HEAD is safe)', async () => {
+      const m = await kakaoOnlyMember(bed);
+      const res = await fetch(
+        `${unlinkUrl(bed)}?app_id=${APP_ID}&user_id=${m.kakaoId}&referrer_type=UNLINK_FROM_APPS`,
+        {
+          method: 'HEAD',
+          headers: { authorization: `KakaoAK ${ADMIN_KEY}` },
+        },
+      );
+      expect(res.status).toBe(200);
+      await drained(bed);
+      expect(await status(bed, m.memberId)).toBe('active');
+      expect(await hasKakao(bed, m.memberId)).toBe(true);
+    });
+
     it('duplicate and concurrent deliveries have one effect', async () => {
       const m = await kakaoOnlyMember(bed);
       const results = await Promise.all(
