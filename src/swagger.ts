@@ -105,6 +105,9 @@ const NO_VALIDATION_FAILED = new Set([
   'post /webhooks/kakao/account-events',
 ]);
 
+/** Routes whose Bearer token is optional: `intent: login` needs none; logout also takes the refresh token alone. */
+const OPTIONAL_BEARER = new Set(['post /auth/kakao/authorize-url', 'post /auth/logout']);
+
 function addError(responses: ResponsesObject, status: string, description: string): void {
   const existing = responses[status] as { description?: string } | undefined;
   // The codes this answer names; a handler's own description that names them all already says it.
@@ -126,6 +129,8 @@ function documentSharedErrors(document: OpenAPIObject): void {
       const op = item[method];
       if (!op) continue;
       const route = `${method} ${path}`;
+      // OpenAPI's way to say "this security, or none": an empty requirement beside it.
+      if (OPTIONAL_BEARER.has(route)) op.security = [{}, { bearer: [] }];
       const schemes = (op.security ?? []).flatMap((requirement: SecurityRequirementObject) => Object.keys(requirement));
       if ((op.requestBody || op.parameters?.length) && !NO_VALIDATION_FAILED.has(route)) {
         addError(op.responses, '400', 'VALIDATION_FAILED: the request does not match its schema (details per field)');

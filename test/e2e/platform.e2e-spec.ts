@@ -375,6 +375,9 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
         if (op.requestBody && !neverRefused) expect([route, op.responses['400']]).toEqual([route, expect.anything()]);
         if (neverRefused) expect([route, op.responses['400']]).toEqual([route, undefined]);
       }
+      // A Bearer token is optional where the contract says so.
+      expect(doc.paths['/auth/kakao/authorize-url'].post.security).toEqual([{}, { bearer: [] }]);
+      expect(doc.paths['/members/me'].get.security).toEqual([{ bearer: [] }]);
       const callback = doc.paths['/auth/kakao/callback'].get as Operation;
       expect(callback.responses['403'].description).toContain('KAKAO_ACCESS_DENIED');
       expect(callback.responses['502'].description).toContain('KAKAO_UNAVAILABLE');
