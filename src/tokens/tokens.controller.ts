@@ -92,8 +92,10 @@ export class TokensController {
         const claims = this.accessTokens.verify(token);
         caller = { memberId: claims.sub, sessionId: claims.sid };
       } catch (err) {
-        // An expired access token beside a refresh token: the refresh token is proof enough.
-        if (!body.refreshToken) throw err;
+        // An expired access token beside a refresh token: the refresh token is proof enough. A malformed or
+        // forged one is still refused: that is a client bug or an attack, not a session that aged.
+        const expired = err instanceof AppException && err.code === 'TOKEN_EXPIRED';
+        if (!expired || !body.refreshToken) throw err;
       }
     } else if (!body.refreshToken) {
       throw new AppException('UNAUTHENTICATED', 'An access token or a refresh token is required');

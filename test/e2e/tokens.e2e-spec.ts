@@ -332,6 +332,7 @@ describe('own tokens and sessions', () => {
       const now = Math.floor(Date.now() / 1000);
       const expired = forge(accessToken, { claims: { iat: now - 1000, exp: now - 10 } });
       expect((await logout(expired)).status).toBe(401);
+      expect((await logout('not.a.token', { refreshToken })).status).toBe(401);
       expect((await logout(expired, { refreshToken })).status).toBe(204);
       expect((await call(t, 'POST', '/auth/refresh', { body: { refreshToken } })).status).toBe(401);
     });
