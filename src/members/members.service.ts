@@ -196,20 +196,9 @@ export class MembersService {
       );
     }
     await this.kakao.unlink({ userId: identity.providerUserId });
-    await this.members.manager.transaction(async (manager) => {
-      await this.members.unlinkKakao(manager, memberId);
-      // Kakao's unlink took the optional consents given through Kakao Sync, as when Kakao's webhook says so.
-      const termsRevoked = await this.terms.kakaoUnlinked(manager, memberId, requestId);
-      await this.audit.record(
-        {
-          type: 'member.kakao_unlinked',
-          memberId,
-          requestId,
-          data: { by: 'member', termsRevoked: termsRevoked.join(',') },
-        },
-        manager,
-      );
-    });
+    await this.members.manager.transaction((manager) =>
+      this.dropKakaoLink(manager, memberId, { requestId, data: { by: 'member' } }),
+    );
   }
 
   /**
@@ -251,19 +240,34 @@ export class MembersService {
       return 'withdrawn';
     }
     await this.sessions.revokeAllOfMember(manager, memberId, 'kakao_unlinked');
+    await this.dropKakaoLink(manager, memberId, {
+      requestId: context.requestId,
+      data: { by: 'kakao', reason: context.reason },
+    });
+    return 'unlinked';
+  }
+
+  /**
+   * The member keeps the account without Kakao: the identity, Kakao's tokens and the Kakao-derived profile go,
+   * and so do the optional consents given through Kakao Sync, which Kakao's unlink took (KAKAO_API.md 5);
+   * required terms stand. In the caller's transaction.
+   */
+  private async dropKakaoLink(
+    manager: EntityManager,
+    memberId: string,
+    context: { requestId?: string; data: Record<string, string> },
+  ): Promise<void> {
     await this.members.unlinkKakao(manager, memberId);
-    // Kakao's unlink took the optional consents given there (KAKAO_API.md 5); required terms stand.
     const termsRevoked = await this.terms.kakaoUnlinked(manager, memberId, context.requestId);
     await this.audit.record(
       {
         type: 'member.kakao_unlinked',
         memberId,
         requestId: context.requestId,
-        data: { by: 'kakao', reason: context.reason, termsRevoked: termsRevoked.join(',') },
+        data: { ...context.data, termsRevoked: termsRevoked.join(',') },
       },
       manager,
     );
-    return 'unlinked';
   }
 
   /** Everything personal goes in one transaction; a tombstone remains for the audit trail. */

@@ -19,7 +19,7 @@ import { SWAGGER_TAGS } from '../swagger';
 import { KakaoAdminKeyGuard } from './kakao-admin-key.guard';
 import { parseUnlinkCall, setTimeProblem, unlinkParams } from './kakao-webhook-events';
 import { KakaoWebhooksService } from './kakao-webhooks.service';
-import { originalContentType, tookRawBody } from './webhook-intake';
+import { originalContentType } from './webhook-intake';
 
 const UNLINK_DESCRIPTION =
   'Kakao calls this when a person unlinks the app in "Manage Connected Services" or their account is deleted (KAKAO_API.md 7.1). ' +
@@ -72,14 +72,9 @@ export class KakaoWebhooksController {
   @ApiOkResponse({ description: 'Received (processing follows)' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'WEBHOOK_UNAUTHORIZED' })
   async unlinkByPost(@Req() request: FastifyRequest, @Query() query: Record<string, unknown>): Promise<void> {
-    if (tookRawBody(request)) {
-      const body = typeof request.body === 'string' ? request.body : undefined;
-      return this.unlink(unlinkParams(query, body, originalContentType(request)));
-    }
-    // Without the intake (a host that did not install it) the framework parsed the body.
-    const body = request.body;
-    const fields = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-    await this.unlink({ params: { ...query, ...fields } });
+    // The webhook intake (WebhooksModule) handed the body over raw: it is read here.
+    const body = typeof request.body === 'string' ? request.body : undefined;
+    await this.unlink(unlinkParams(query, body, originalContentType(request)));
   }
 
   @Post('account-events')

@@ -14,9 +14,6 @@ const originalTypes = new WeakMap<IncomingMessage, string | undefined>();
 /** The Content-Type a webhook POST arrived with (its body is then the raw string). */
 export const originalContentType = (request: FastifyRequest): string | undefined => originalTypes.get(request.raw);
 
-/** Whether the intake took this request's body raw (see installWebhookIntake). */
-export const tookRawBody = (request: FastifyRequest): boolean => originalTypes.has(request.raw);
-
 /**
  * What Kakao's webhooks need before the framework reads the body:
  *
