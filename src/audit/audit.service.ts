@@ -9,6 +9,7 @@ export type AuditEventType =
   | 'member.email_verified'
   | 'member.deactivated'
   | 'member.reactivated'
+  | 'member.reactivation_unreachable'
   | 'member.kakao_linked'
   | 'member.recertified'
   | 'member.kakao_decision'

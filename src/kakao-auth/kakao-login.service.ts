@@ -302,7 +302,12 @@ export class KakaoLoginService {
         await this.kakaoTokens.save(manager, linked!.identityId, input.tokens);
         return this.signIn(manager, 'LOGGED_IN', decision.memberId, input, 'member.logged_in', { gate: true });
       case 'DEACTIVATED_MEMBER':
-        await this.memberService.queueReactivation(manager, decision.memberId);
+        // Only the member's own linked Kakao account may offer its address: a match by email has one already.
+        await this.memberService.queueReactivation(
+          manager,
+          decision.memberId,
+          linked ? (profile.trustedEmail ?? undefined) : undefined,
+        );
         return { result: 'DEACTIVATED_MEMBER' };
       case 'MANDATORY_ITEMS_NOT_AGREED':
         return {

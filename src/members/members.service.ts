@@ -133,10 +133,20 @@ export class MembersService {
     }
   }
 
-  /** A reactivation mail for a deactivated member who tried to log in (password or Kakao). */
-  async queueReactivation(manager: EntityManager, memberId: string): Promise<void> {
+  /**
+   * A reactivation mail for a deactivated member who tried to log in (password or Kakao). A member signed up
+   * from Kakao without an email (KAKAO_REQUIRED_ITEMS without account_email) would have no way back: when
+   * their own linked Kakao account now proves an address (`kakaoVerifiedEmail`), the mail goes there. With
+   * no address at all, the attempt is audited so that an operator can reactivate them by hand.
+   */
+  async queueReactivation(manager: EntityManager, memberId: string, kakaoVerifiedEmail?: string): Promise<void> {
     const member = await this.mustFind(memberId, manager);
-    if (member.email) await this.sendEmailToken(manager, memberId, member.email, member.name, 'reactivation');
+    const address = member.email ?? kakaoVerifiedEmail;
+    if (address) {
+      await this.sendEmailToken(manager, memberId, address, member.name, 'reactivation');
+      return;
+    }
+    await this.audit.record({ type: 'member.reactivation_unreachable', memberId }, manager);
   }
 
   /**

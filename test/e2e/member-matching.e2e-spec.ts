@@ -172,6 +172,40 @@ describe('matching Kakao users to existing members', () => {
     await waitForMail(bed.t, { to: p.email, template: 'reactivation' });
   });
 
+  it('a deactivated Kakao member without an email is mailed at the address their Kakao account proves', async () => {
+    const p = person({ name: `무메일${randomBytes(3).toString('hex')}` });
+    const signedUp = await kakaoLogin(p.id);
+    // As if signed up with KAKAO_REQUIRED_ITEMS that did not ask for the email.
+    await bed.t.db.query(
+      `UPDATE members SET email = NULL, email_verified = false, status = 'deactivated' WHERE id = $1`,
+      [signedUp.member.id],
+    );
+    expect(await kakaoLogin(p.id)).toEqual({ result: 'DEACTIVATED_MEMBER' });
+    const mail = await waitForMail(bed.t, { to: p.email, template: 'reactivation' });
+    const token = new URL(mail.link!).hash.split('=')[1];
+    const back = await call(bed.t, 'POST', '/auth/reactivate', { body: { token } });
+    expect(back.status).toBe(200);
+    expect(back.body.member).toMatchObject({ id: signedUp.member.id, status: 'active', email: null });
+    // The address only carried the link: it did not become the member's email.
+    expect((await kakaoLogin(p.id)).result).toBe('LOGGED_IN');
+  });
+
+  it('a deactivated Kakao member with no address anywhere: no mail, and the attempt is audited for an operator', async () => {
+    const p = person({ name: `무주소${randomBytes(3).toString('hex')}`, isEmailVerified: false });
+    const signedUp = await kakaoLogin(p.id);
+    await bed.t.db.query(
+      `UPDATE members SET email = NULL, email_verified = false, status = 'deactivated' WHERE id = $1`,
+      [signedUp.member.id],
+    );
+    expect(await kakaoLogin(p.id)).toEqual({ result: 'DEACTIVATED_MEMBER' });
+    const audit = await bed.t.db.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE type = $1 AND member_id = $2`,
+      ['member.reactivation_unreachable', signedUp.member.id],
+    );
+    expect(audit.rows[0].n).toBe(1);
+    expect(bed.t.logs.some((l) => (l.mail as { to?: string } | undefined)?.to === p.email)).toBe(false);
+  });
+
   describe('an existing member who is deactivated', () => {
     const deactivate = (memberId: string) =>
       bed.t.db.query(`UPDATE members SET status = 'deactivated' WHERE id = $1`, [memberId]);
