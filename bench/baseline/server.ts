@@ -583,13 +583,15 @@ app.post('/auth/kakao/code', async (request, reply) => {
 // mark written in one transaction with the service's SQL (the job with pg-boss's own insert statement), into
 // copies of the tables and a queue no worker reads, so the service never processes the baseline's calls.
 // The service also processes its calls in the background; that work is not per request and not done here.
-const ADMIN_DIGEST = digest(`KakaoAK ${ADMIN_KEY}`);
+const ADMIN_DIGEST = digest(ADMIN_KEY);
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss exposes its SQL only through this module
 const bossPlans = require('pg-boss/src/plans') as { insertJob(schema: string): string };
 const INSERT_JOB = bossPlans.insertJob('pgboss');
 app.post('/webhooks/kakao/unlink', async (request, reply) => {
   const auth = request.headers.authorization;
-  if (!auth || !timingSafeEqual(digest(auth), ADMIN_DIGEST)) throw new HttpError(401, 'WEBHOOK_UNAUTHORIZED');
+  if (!auth || auth.slice(0, 8).toLowerCase() !== 'kakaoak ' || !timingSafeEqual(digest(auth.slice(8)), ADMIN_DIGEST)) {
+    throw new HttpError(401, 'WEBHOOK_UNAUTHORIZED');
+  }
   const b = (request.body ?? {}) as { app_id?: unknown; user_id?: unknown; referrer_type?: unknown };
   const userId = typeof b.user_id === 'string' ? b.user_id : undefined;
   const referrerType = typeof b.referrer_type === 'string' ? b.referrer_type : undefined;

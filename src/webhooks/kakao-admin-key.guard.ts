@@ -7,15 +7,18 @@ import { InjectConfig } from '../config/config.module';
 
 /**
  * Kakao's unlink webhook carries `Authorization: KakaoAK <admin key>` (KAKAO_API.md 7.1). Exactly one such
- * header with exactly that value passes: another scheme, a padded or doubled value, or a second header
- * (which Node would otherwise drop silently) is refused. Compared in constant time.
+ * header with exactly that key passes: another scheme, a padded or doubled value, or a second header (which
+ * Node would otherwise drop silently) is refused. The scheme's case is free, as RFC 9110 11.1 says of every
+ * scheme; the key is compared in constant time.
  */
+const SCHEME = 'kakaoak ';
+
 @Injectable()
 export class KakaoAdminKeyGuard implements CanActivate {
   private readonly expected: Buffer;
 
   constructor(@InjectConfig() config: AppConfig) {
-    this.expected = secretDigest(`KakaoAK ${config.kakao.adminKey}`);
+    this.expected = secretDigest(config.kakao.adminKey);
   }
 
   /** Whether a request's headers (Node's raw list, where a repeated header stays repeated) carry the key. */
@@ -24,7 +27,11 @@ export class KakaoAdminKeyGuard implements CanActivate {
     for (let i = 0; i < rawHeaders.length; i += 2) {
       if (rawHeaders[i].toLowerCase() === 'authorization') values.push(rawHeaders[i + 1]);
     }
-    return values.length === 1 && sameSecret(values[0], this.expected);
+    if (values.length !== 1) return false;
+    const [value] = values;
+    return (
+      value.slice(0, SCHEME.length).toLowerCase() === SCHEME && sameSecret(value.slice(SCHEME.length), this.expected)
+    );
   }
 
   canActivate(context: ExecutionContext): boolean {

@@ -190,8 +190,8 @@ describe('Kakao webhooks', () => {
         '',
         'KakaoAK wrong-key',
         `Bearer ${ADMIN_KEY}`,
-        `kakaoak ${ADMIN_KEY}`,
         `KakaoAK  ${ADMIN_KEY}`,
+        `KakaoAK ${ADMIN_KEY.toUpperCase()}`,
         `KakaoAK ${ADMIN_KEY}x`,
         `KakaoAK ${ADMIN_KEY}, KakaoAK ${ADMIN_KEY}`,
         ADMIN_KEY,
@@ -213,6 +213,19 @@ describe('Kakao webhooks', () => {
       expect(wrongKey.status).toBe(401);
       await drained(bed);
       expect(await status(bed, m.memberId)).toBe('active');
+    });
+
+    it('takes the KakaoAK scheme in any case (RFC 9110 11.1), the key itself exactly', async () => {
+      const m = await kakaoOnlyMember(bed);
+      const res = await fetch(
+        `${unlinkUrl(bed)}?app_id=${APP_ID}&user_id=${m.kakaoId}&referrer_type=UNLINK_FROM_APPS`,
+        {
+          headers: { authorization: `kakaoak ${ADMIN_KEY}` },
+        },
+      );
+      expect(res.status).toBe(200);
+      await drained(bed);
+      expect(await status(bed, m.memberId)).toBe('withdrawn');
     });
 
     it('answers 200 and changes nothing for another app id (with a warning), and for an unknown user', async () => {
