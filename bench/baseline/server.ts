@@ -101,16 +101,22 @@ class HttpError extends Error {
 }
 
 const TOKEN_PART = /^[A-Za-z0-9_-]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 function verifyAccessToken(token: string): Claims {
   const parts = token.split('.');
   if (parts.length !== 3 || !parts.every((p) => TOKEN_PART.test(p))) throw new HttpError(401, 'UNAUTHENTICATED');
-  let header: { alg?: unknown; typ?: unknown; kid?: unknown };
+  let header: { alg?: unknown; typ?: unknown; kid?: unknown; crit?: unknown };
   try {
     header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as typeof header;
   } catch {
     throw new HttpError(401, 'UNAUTHENTICATED');
   }
-  if (header?.alg !== 'HS256' || header.typ !== 'at+jwt' || typeof header.kid !== 'string') {
+  if (
+    header?.alg !== 'HS256' ||
+    header.typ !== 'at+jwt' ||
+    typeof header.kid !== 'string' ||
+    header.crit !== undefined
+  ) {
     throw new HttpError(401, 'UNAUTHENTICATED');
   }
   const key = KEYS.get(header.kid);
@@ -126,14 +132,20 @@ function verifyAccessToken(token: string): Claims {
     if (err instanceof jwt.TokenExpiredError) throw new HttpError(401, 'TOKEN_EXPIRED');
     throw new HttpError(401, 'UNAUTHENTICATED');
   }
+  const now = Math.floor(Date.now() / 1000);
   if (
     typeof c.sub !== 'string' ||
+    !UUID.test(c.sub) ||
     typeof c.sid !== 'string' ||
+    !UUID.test(c.sid) ||
     typeof c.jti !== 'string' ||
     typeof c.iat !== 'number' ||
+    c.iat > now + 60 ||
     typeof c.exp !== 'number' ||
     typeof c.auth_time !== 'number' ||
+    c.auth_time > now + 60 ||
     !Array.isArray(c.amr) ||
+    c.amr.length === 0 ||
     !c.amr.every((m) => m === 'pwd' || m === 'kakao')
   ) {
     throw new HttpError(401, 'UNAUTHENTICATED');

@@ -41,7 +41,16 @@ interface JoseHeader {
   alg?: unknown;
   typ?: unknown;
   kid?: unknown;
+  crit?: unknown;
 }
+
+/** Members and sessions are keyed by UUID: any other `sub` or `sid` was never issued here. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/**
+ * How far in the future an `iat` or `auth_time` may lie: tokens are issued by instances of this service,
+ * whose clocks may disagree by seconds, never by more.
+ */
+const ISSUER_CLOCK_SKEW_SECONDS = 60;
 
 function decodeHeader(token: string): JoseHeader | undefined {
   const parts = token.split('.');
@@ -112,7 +121,14 @@ export class AccessTokenService {
     const header = decodeHeader(token);
     // The header is checked before any key is touched: wrong alg, wrong typ (an id_token) or an unknown kid
     // are refused outright, and no other key is tried for an unknown kid.
-    if (!header || header.alg !== ALGORITHM || header.typ !== ACCESS_TOKEN_TYP || typeof header.kid !== 'string') {
+    // We issue no `crit` header, so any one names an extension we do not understand (RFC 7515 4.1.11).
+    if (
+      !header ||
+      header.alg !== ALGORITHM ||
+      header.typ !== ACCESS_TOKEN_TYP ||
+      typeof header.kid !== 'string' ||
+      header.crit !== undefined
+    ) {
       throw unauthenticated();
     }
     const key = this.keys.get(header.kid);
@@ -130,20 +146,33 @@ export class AccessTokenService {
       if (err instanceof TokenExpiredError) throw new AppException('TOKEN_EXPIRED', 'The access token has expired');
       throw unauthenticated();
     }
-    if (!isAccessTokenClaims(claims)) throw unauthenticated();
+    if (!isAccessTokenClaims(claims, Math.floor(Date.now() / 1000))) throw unauthenticated();
     return claims;
   }
 }
 
-function isAccessTokenClaims(c: Record<string, unknown>): c is Record<string, unknown> & AccessTokenClaims {
+/**
+ * The claims this service issues, in the shapes it issues them: a token signed with our key but carrying
+ * anything else (a non-UUID id, an `iat` or `auth_time` from the future, no `amr`) was not made
+ * by `issue`, and is refused before any of it reaches the database.
+ */
+function isAccessTokenClaims(
+  c: Record<string, unknown>,
+  nowSeconds: number,
+): c is Record<string, unknown> & AccessTokenClaims {
   return (
     typeof c.sub === 'string' &&
+    UUID.test(c.sub) &&
     typeof c.sid === 'string' &&
+    UUID.test(c.sid) &&
     typeof c.jti === 'string' &&
     typeof c.iat === 'number' &&
+    c.iat <= nowSeconds + ISSUER_CLOCK_SKEW_SECONDS &&
     typeof c.exp === 'number' &&
     typeof c.auth_time === 'number' &&
+    c.auth_time <= nowSeconds + ISSUER_CLOCK_SKEW_SECONDS &&
     Array.isArray(c.amr) &&
+    c.amr.length > 0 &&
     c.amr.every((m) => m === 'pwd' || m === 'kakao')
   );
 }

@@ -38,12 +38,19 @@ describe('own tokens and sessions', () => {
   /** Re-signs the claims of a real access token with chosen header and key. */
   function forge(
     realToken: string,
-    options: { secret?: string; kid?: string; alg?: string; typ?: string; claims?: Record<string, unknown> } = {},
+    options: {
+      secret?: string;
+      kid?: string;
+      alg?: string;
+      typ?: string;
+      header?: Record<string, unknown>;
+      claims?: Record<string, unknown>;
+    } = {},
   ): string {
     const { payload } = decodeJwt(realToken);
     const secret = options.secret ?? SECRET;
     const alg = options.alg ?? 'HS256';
-    const header = { alg, typ: options.typ ?? 'at+jwt', kid: options.kid ?? keyId(secret) };
+    const header = { alg, typ: options.typ ?? 'at+jwt', kid: options.kid ?? keyId(secret), ...options.header };
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const input = `${b64(header)}.${b64({ ...payload, ...options.claims })}`;
     const hash = /512$/.test(alg) ? 'sha512' : /384$/.test(alg) ? 'sha384' : 'sha256';
@@ -130,6 +137,41 @@ describe('own tokens and sessions', () => {
     it('refuses a refresh token presented as an access token', async () => {
       const { refreshToken } = await signup(t);
       expect((await me(refreshToken)).body.code).toBe('UNAUTHENTICATED');
+    });
+
+    // Signed with our key, so only a leaked key or a bug could make them; still never a 500 or a pass.
+    it('refuses what issue() never makes: a crit header, non-UUID ids, a future iat or auth_time, no amr', async () => {
+      const { accessToken } = await signup(t);
+      const now = Math.floor(Date.now() / 1000);
+      const introspect = (token: string) =>
+        call(t, 'POST', '/auth/introspect', {
+          headers: { authorization: basic(CLIENT.name, CLIENT.secret) },
+          body: { token },
+        });
+      const variants: Record<string, string> = {
+        crit: forge(accessToken, { header: { crit: ['exp'] } }),
+        subNotUuid: forge(accessToken, { claims: { sub: 'not-a-uuid' } }),
+        sidNotUuid: forge(accessToken, { claims: { sid: "1' OR '1'='1" } }),
+        iatInFuture: forge(accessToken, { claims: { iat: now + 365 * 86400 } }),
+        authTimeInFuture: forge(accessToken, { claims: { auth_time: now + 365 * 86400 } }),
+        noAmr: forge(accessToken, { claims: { amr: [] } }),
+      };
+      for (const [name, token] of Object.entries(variants)) {
+        const res = await me(token);
+        expect({ name, status: res.status, code: res.body.code }).toEqual({
+          name,
+          status: 401,
+          code: 'UNAUTHENTICATED',
+        });
+        const introspection = await introspect(token);
+        expect({ name, status: introspection.status, body: introspection.body }).toEqual({
+          name,
+          status: 200,
+          body: { active: false },
+        });
+      }
+      // A little clock skew between instances is not a forgery.
+      expect((await me(forge(accessToken, { claims: { iat: now + 20 } }))).status).toBe(200);
     });
 
     it('checks iss and aud', async () => {
