@@ -128,14 +128,15 @@ export class KakaoAuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthorizeUrlDto> {
     let memberId: string | undefined;
+    let sessionId: string | undefined;
     if (body.intent !== 'login') {
       const token = bearerToken(request);
       if (!token) throw new AppException('UNAUTHENTICATED', `intent ${body.intent} needs the member's access token`);
-      memberId = (await this.sessions.authenticate(token)).sub;
+      ({ sub: memberId, sid: sessionId } = await this.sessions.authenticate(token));
     }
     const prompt = body.intent === 'recertify' ? 'login' : body.prompt;
     void reply.header('cache-control', 'no-store');
-    return { url: await this.start(request, reply, { ...body, prompt, memberId }) };
+    return { url: await this.start(request, reply, { ...body, prompt, memberId, sessionId }) };
   }
 
   @Get('kakao/callback')
@@ -172,6 +173,11 @@ export class KakaoAuthController {
       }
       if (query.error) throw new AppException(kakaoAuthorizeErrorCode(query.error), `Kakao answered ${query.error}`);
       if (!query.code) throw new AppException('VALIDATION_FAILED', 'The code parameter is missing');
+      // Checked before the code is spent at Kakao: a link or re-certification ends with the session that
+      // started it (logged out, revoked everywhere, member deactivated).
+      if (tx.sessionId && !(await this.sessions.isSessionLive(tx.sessionId, tx.memberId!))) {
+        throw new AppException('UNAUTHENTICATED', 'The session that started this Kakao login has ended');
+      }
       const { profile, kakaoTerms, tokens } = await this.passport.complete(query.code, query.state, tx);
       outcome = await this.logins.complete({
         profile,

@@ -19,6 +19,7 @@ export const LOGIN_TRANSACTION_TTL_SECONDS = 600;
 export interface LoginRequestContext {
   intent: LoginIntent;
   memberId?: string;
+  sessionId?: string;
   returnTo?: string;
   prompt?: string;
   scope?: string[];
@@ -133,6 +134,7 @@ export class KakaoStateStore {
       codeVerifierSealed: this.cipher.encrypt(verifier, 'pkce'),
       intent: ctx.intent,
       memberId: ctx.memberId ?? null,
+      sessionId: ctx.sessionId ?? null,
       returnTo: ctx.returnTo ?? null,
     };
     this.transactions

@@ -10,6 +10,8 @@ export interface LoginTransaction {
   codeVerifierSealed: string;
   intent: LoginIntent;
   memberId: string | null;
+  /** The session that started a link or re-certification; null for a login. */
+  sessionId: string | null;
   returnTo: string | null;
 }
 
@@ -35,9 +37,19 @@ export class LoginTransactionsRepository {
   async create(stateHash: Buffer, bindingHash: Buffer, tx: LoginTransaction, ttlSeconds: number): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO login_transactions (state_hash, binding_hash, nonce, code_verifier_sealed, intent, member_id,
-                                       return_to, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
-      [stateHash, bindingHash, tx.nonce, tx.codeVerifierSealed, tx.intent, tx.memberId, tx.returnTo, ttlSeconds],
+                                       session_id, return_to, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
+      [
+        stateHash,
+        bindingHash,
+        tx.nonce,
+        tx.codeVerifierSealed,
+        tx.intent,
+        tx.memberId,
+        tx.sessionId,
+        tx.returnTo,
+        ttlSeconds,
+      ],
     );
   }
 
@@ -51,6 +63,7 @@ export class LoginTransactionsRepository {
       code_verifier_sealed: string;
       intent: LoginIntent;
       member_id: string | null;
+      session_id: string | null;
       return_to: string | null;
       created_at: Date;
       expired: boolean;
@@ -58,8 +71,8 @@ export class LoginTransactionsRepository {
     }>(
       this.dataSource.manager,
       `UPDATE login_transactions SET used_at = now() WHERE state_hash = $1 AND used_at IS NULL
-       RETURNING nonce, code_verifier_sealed, intent, member_id, return_to, created_at, expires_at <= now() AS expired,
-                 binding_hash`,
+       RETURNING nonce, code_verifier_sealed, intent, member_id, session_id, return_to, created_at,
+                 expires_at <= now() AS expired, binding_hash`,
       [stateHash],
     );
     const row = rows[0];
@@ -69,6 +82,7 @@ export class LoginTransactionsRepository {
       codeVerifierSealed: row.code_verifier_sealed,
       intent: row.intent,
       memberId: row.member_id,
+      sessionId: row.session_id,
       returnTo: row.return_to,
       createdAt: row.created_at,
     };

@@ -217,6 +217,11 @@ export class SessionsService {
     return claims;
   }
 
+  /** Whether a session is still live (not logged out or revoked) and its member active. */
+  isSessionLive(sessionId: string, memberId: string): Promise<boolean> {
+    return this.sessions.isActive(sessionId, memberId);
+  }
+
   /** RFC 7662: anything that is not a live access token of an active member is just `{active: false}`. */
   async introspect(token: string): Promise<Introspection> {
     let claims: AccessTokenClaims;

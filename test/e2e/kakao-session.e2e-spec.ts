@@ -30,6 +30,60 @@ describe('Kakao login: intents, Kakao tokens and logout', () => {
     return { ...callback, authorizeUrl: new URL(body.url as string) };
   }
 
+  it('a link or re-certification ends with the session that started it (a stolen token cannot outlive logout)', async () => {
+    const suffix = String(Date.now() % 100000).padStart(5, '0');
+    const [kakaoId, freeKakaoId] = [`41000000000001${suffix}`, `41000000000002${suffix}`];
+    for (const id of [kakaoId, freeKakaoId])
+      bed.kakao.addPersona({ id, nickname: 'sess', email: `sess.${id}@example.com` });
+    const emailMember = await signup(bed.t);
+    const kakaoOne = await kakaoMember(kakaoId);
+    const cases = [
+      // Without the session check, each would succeed: LINKED with a Kakao account no one has, RECERTIFIED.
+      {
+        intent: 'link',
+        accessToken: emailMember.accessToken,
+        memberId: emailMember.outcome.member.id as string,
+        kakaoUser: freeKakaoId,
+      },
+      {
+        intent: 'recertify',
+        accessToken: kakaoOne.tokens.accessToken,
+        memberId: kakaoOne.member.id as string,
+        kakaoUser: kakaoId,
+      },
+    ];
+    const count = async (table: string, memberId: string) =>
+      (await bed.t.db.query(`SELECT count(*)::int AS n FROM ${table} WHERE member_id = $1`, [memberId])).rows[0]
+        .n as number;
+    for (const { intent, accessToken, memberId, kakaoUser } of cases) {
+      const started = await fetch(`${bed.t.url}/auth/kakao/authorize-url`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+        body: JSON.stringify({ intent }),
+      });
+      expect(started.status).toBe(200);
+      const cookie = started.headers.get('set-cookie')!.split(';')[0];
+      const logout = await call(bed.t, 'POST', '/auth/logout', { token: accessToken, body: { everywhere: true } });
+      expect(logout.status).toBe(204);
+      const [sessionsBefore, identitiesBefore] = [
+        await count('sessions', memberId),
+        await count('member_identities', memberId),
+      ];
+
+      const authorize = new URL((await json(started)).url as string);
+      authorize.searchParams.set('emulator_user', kakaoUser);
+      const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+      const callback = await call(bed.t, 'GET', `/auth/kakao/callback${back.search}`, { headers: { cookie } });
+      expect({ intent, status: callback.status, code: callback.body.code }).toEqual({
+        intent,
+        status: 401,
+        code: 'UNAUTHENTICATED',
+      });
+      expect(await count('sessions', memberId)).toBe(sessionsBefore);
+      expect(await count('member_identities', memberId)).toBe(identitiesBefore);
+    }
+  });
+
   async function kakaoMember(userId: string) {
     return json((await browserLogin(bed, { userId })).callback);
   }

@@ -6,6 +6,7 @@ import { LinkTickets1763800000400 } from './1763800000400-link-tickets';
 import { Terms1763800000500 } from './1763800000500-terms';
 import { Webhooks1763800000600 } from './1763800000600-webhooks';
 import { JobFetchOrder1763800000700 } from './1763800000700-job-fetch-order';
+import { LoginTransactionSession1763800000800 } from './1763800000800-login-transaction-session';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from TypeScript in tests
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   Terms1763800000500,
   Webhooks1763800000600,
   JobFetchOrder1763800000700,
+  LoginTransactionSession1763800000800,
 ];
