@@ -7,8 +7,9 @@ import { MembersRepository } from '../members/members.repository';
 import { SessionsService } from '../tokens/sessions.service';
 
 /**
- * On logout, the member's stored Kakao token is logged out at Kakao (`/v1/user/logout`) and deleted. Kakao
- * being down does not block the logout: the token is deleted anyway and expires at Kakao on its own.
+ * On a logout that ended a session, the member's stored Kakao token is logged out at Kakao (`/v1/user/logout`)
+ * and deleted. Kakao being down does not block the logout: the token is deleted anyway and expires at Kakao on
+ * its own.
  */
 @Injectable()
 export class KakaoLogoutListener implements OnModuleInit {

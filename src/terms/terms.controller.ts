@@ -62,7 +62,11 @@ export class TermsController {
   @Post('members/me/terms/sync')
   @HttpCode(200)
   @ApiBearerAuth('bearer')
-  @ApiOperation({ summary: 'Read the member’s agreements from Kakao again (/v2/user/service_terms)' })
+  @ApiOperation({
+    summary: 'Read the member’s agreements from Kakao again (/v2/user/service_terms)',
+    description:
+      'When Kakao no longer knows the user (-101 not linked, -103 dormant), Kakao holds no agreement: the optional consents given through Kakao Sync lapse as with an unlink, required terms stand.',
+  })
   @ApiOkResponse({ type: MemberTermsDto })
   @ApiBadGatewayResponse({ type: ErrorResponse, description: 'KAKAO_UNAVAILABLE (the state is marked stale)' })
   async sync(@CurrentPrincipal() principal: Principal, @RequestId() requestId: string): Promise<MemberTermsDto> {
@@ -75,7 +79,7 @@ export class TermsController {
   @ApiOperation({
     summary: 'Revoke an optional term',
     description:
-      'Revoked at Kakao too (/v2/user/revoke/service_terms) when Kakao holds the agreement. A term not agreed is a no-op.',
+      'Revoked at Kakao too (/v2/user/revoke/service_terms) when Kakao holds the agreement; Kakao no longer knowing the user (-101, -103) counts as revoked there. A term not agreed is a no-op.',
   })
   @ApiNoContentResponse({ description: 'Revoked (or was not agreed)' })
   @ApiConflictResponse({ type: ErrorResponse, description: 'TERM_NOT_REVOCABLE' })

@@ -46,6 +46,18 @@ export const TERMS_TICKET_TTL_SECONDS = 600;
 
 type Target = { accessToken: string } | { userId: string };
 
+/**
+ * Kakao no longer knows this user for the app: not linked (-101; the unlink webhook may have been missed) or
+ * a dormant or deleted account (-103), KAKAO_API.md 8. The client's error carries the kapi code, however it
+ * maps it to our codes (`kakaoCode`, also in `details`).
+ */
+export function kakaoForgotUser(error: unknown): boolean {
+  if (!(error instanceof AppException)) return false;
+  const fromDetails = (error.details as { kakaoCode?: unknown } | undefined)?.kakaoCode;
+  const code = (error as AppException & { kakaoCode?: unknown }).kakaoCode ?? fromDetails;
+  return code === -101 || code === -103;
+}
+
 const toAnswer = (t: KakaoServiceTerm): KakaoTermAnswer => ({
   tag: t.tag,
   agreed: t.agreed === true,
@@ -184,7 +196,8 @@ export class TermsService implements OnModuleInit {
   /**
    * `DELETE /members/me/terms/{tag}`: only optional, revocable terms. When Kakao holds the agreement it is
    * revoked there first (`/v2/user/revoke/service_terms`); if Kakao refuses, nothing changes here either,
-   * or the next sync would bring the agreement back.
+   * or the next sync would bring the agreement back. Kakao no longer knowing the user (see `kakaoForgotUser`)
+   * is not a refusal: its unlink already took the agreement, so the revocation is done there.
    */
   async revoke(memberId: string, tag: string, requestId?: string): Promise<void> {
     const [term] = this.catalog.known([tag]).map((t) => this.catalog.get(t)!);
@@ -194,7 +207,16 @@ export class TermsService implements OnModuleInit {
     const held = (await this.repo.states(this.repo.manager, memberId)).get(tag);
     if (!held?.agreed) return;
     const kakaoId = held.kakaoAgreed || held.source === 'kakao_sync' ? await this.repo.kakaoIdOf(memberId) : undefined;
-    if (kakaoId) await this.kakao.revokeServiceTerms({ userId: kakaoId }, [tag]);
+    let atKakao: 'revoked' | 'not-linked' | undefined;
+    if (kakaoId) {
+      try {
+        await this.kakao.revokeServiceTerms({ userId: kakaoId }, [tag]);
+        atKakao = 'revoked';
+      } catch (err) {
+        if (!kakaoForgotUser(err)) throw err;
+        atKakao = 'not-linked';
+      }
+    }
     await this.repo.manager.transaction(async (manager) => {
       await this.repo.lockForChanges(manager, memberId, 'not-read');
       const now = (await this.repo.states(manager, memberId)).get(tag);
@@ -215,7 +237,12 @@ export class TermsService implements OnModuleInit {
         requestId,
       );
       await this.audit.record(
-        { type: 'terms.revoked', memberId, requestId, data: { tag, atKakao: Boolean(kakaoId) } },
+        {
+          type: 'terms.revoked',
+          memberId,
+          requestId,
+          data: { tag, atKakao: atKakao === 'revoked', kakaoNotLinked: atKakao === 'not-linked' },
+        },
         manager,
       );
     });
@@ -226,12 +253,34 @@ export class TermsService implements OnModuleInit {
     const kakaoId = await this.repo.kakaoIdOf(memberId);
     if (kakaoId) {
       const read = await this.readKakao({ userId: kakaoId });
-      await this.repo.manager.transaction((manager) =>
-        this.settle(manager, memberId, { kakao: read, requestId, retryInBackground: false }),
-      );
-      if (!read.ok) throw read.error;
+      await this.repo.manager.transaction((manager) => this.settleRead(manager, memberId, read, requestId));
+      if (!read.ok && !kakaoForgotUser(read.error)) throw read.error;
     }
     return this.view(memberId);
+  }
+
+  /**
+   * A sync's read of Kakao, recorded. Kakao no longer knowing the user is an answer, not a failure: Kakao
+   * holds no agreement for them any more, so the Kakao Sync consents lapse as with Kakao's unlink.
+   */
+  private async settleRead(
+    manager: EntityManager,
+    memberId: string,
+    read: KakaoTermsRead,
+    requestId?: string,
+  ): Promise<void> {
+    if (read.ok || !kakaoForgotUser(read.error)) {
+      await this.settle(manager, memberId, { kakao: read, requestId, retryInBackground: false });
+      return;
+    }
+    await this.repo.lockForChanges(manager, memberId, 'read');
+    const lapsed = await this.kakaoUnlinked(manager, memberId, requestId);
+    if (lapsed.length) {
+      await this.audit.record(
+        { type: 'terms.revoked', memberId, requestId, data: { tags: lapsed.join(','), by: 'kakao_not_linked' } },
+        manager,
+      );
+    }
   }
 
   async view(memberId: string): Promise<MemberTermsView> {
@@ -328,10 +377,8 @@ export class TermsService implements OnModuleInit {
     const kakaoId = await this.repo.kakaoIdOf(memberId);
     if (!kakaoId) return;
     const read = await this.readKakao({ userId: kakaoId });
-    await this.repo.manager.transaction((manager) =>
-      this.settle(manager, memberId, { kakao: read, retryInBackground: false }),
-    );
-    // Thrown so the queue tries again with its backoff.
-    if (!read.ok) throw read.error;
+    await this.repo.manager.transaction((manager) => this.settleRead(manager, memberId, read));
+    // Thrown so the queue tries again with its backoff; Kakao not knowing the user will not change by retrying.
+    if (!read.ok && !kakaoForgotUser(read.error)) throw read.error;
   }
 }

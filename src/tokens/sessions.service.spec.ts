@@ -42,3 +42,33 @@ describe('SessionsService logout follow-ups', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 });
+
+describe('SessionsService logout that ends no session', () => {
+  it('records it, but runs no follow-up (the Kakao token of a later login is not logged out)', async () => {
+    const revoked: string[] = [];
+    const repository = {
+      manager: { transaction: (work: (manager: object) => Promise<unknown>) => work({}) },
+      revoke: async () => false,
+      revokeAllOfMember: async () => {
+        revoked.push('all');
+        return 2;
+      },
+      findTokenState: async () => ({ sessionId: 's0', memberId: 'm1', spent: false, sessionRevoked: true }),
+    } as unknown as SessionsRepository;
+    const recorded: unknown[] = [];
+    const audit = { record: async (event: unknown) => void recorded.push(event) } as unknown as AuditService;
+    const sessions = new SessionsService(repository, {} as AccessTokenService, audit, {} as AppConfig);
+    const ran: string[] = [];
+    sessions.addLogoutListener(async (memberId) => void ran.push(memberId));
+
+    await sessions.logout({ memberId: 'm1', sessionId: 's1' }, { everywhere: true });
+    await sessions.logout(undefined, { refreshToken: 'x'.repeat(43), everywhere: true });
+
+    expect(ran).toEqual([]);
+    expect(revoked).toEqual([]);
+    expect(recorded).toEqual([
+      expect.objectContaining({ type: 'session.logged_out', data: { everywhere: false, sessions: 0 } }),
+      expect.objectContaining({ type: 'session.logged_out', data: { everywhere: false, sessions: 0 } }),
+    ]);
+  });
+});

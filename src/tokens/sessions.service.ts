@@ -153,7 +153,9 @@ export class SessionsService {
 
   /**
    * Ends the caller's session (or all of the member's sessions). A refresh token given in the body ends its
-   * own session too, when it belongs to the same member. Unknown or already revoked tokens are not errors.
+   * own session too, when it belongs to the same member. Unknown or already revoked tokens are not errors, but
+   * a logout that ended no session is only recorded: its follow-ups (the Kakao token's logout) do not run, or
+   * a dead token could log out the Kakao token of the member's next login.
    */
   async logout(
     caller: { memberId: string; sessionId: string } | undefined,
@@ -164,30 +166,36 @@ export class SessionsService {
       : undefined;
     const memberId = caller?.memberId ?? tokenState?.memberId;
     if (!memberId) return;
-    // A live refresh token proves as much as an access token (its holder could get one); a spent one or one of
-    // a revoked session does not, or a leaked old token could end every session of its member.
-    const liveToken = tokenState !== undefined && !tokenState.spent && !tokenState.sessionRevoked;
-    const everywhere = Boolean(options.everywhere && (caller || liveToken));
-    await this.sessions.manager.transaction(async (manager) => {
-      let count = 0;
-      if (everywhere) {
-        count = await this.sessions.revokeAllOfMember(manager, memberId, 'logout_everywhere');
-      } else {
-        if (caller && (await this.sessions.revoke(manager, caller.sessionId, 'logout', memberId))) count++;
-        if (tokenState && tokenState.memberId === memberId && tokenState.sessionId !== caller?.sessionId) {
-          if (await this.sessions.revoke(manager, tokenState.sessionId, 'logout', memberId)) count++;
+    const count = await this.sessions.manager.transaction(async (manager) => {
+      let ended = 0;
+      // Only a proof whose own session was live here may end the others: a live session's access token, or a
+      // live refresh token (its holder could get one). A spent token, or any token of a revoked session, names
+      // the member but proves nothing, or a leaked old token could end every session of its member.
+      let live = false;
+      if (caller && (await this.sessions.revoke(manager, caller.sessionId, 'logout', memberId))) {
+        ended++;
+        live = true;
+      }
+      if (tokenState && tokenState.memberId === memberId && tokenState.sessionId !== caller?.sessionId) {
+        if (await this.sessions.revoke(manager, tokenState.sessionId, 'logout', memberId)) {
+          ended++;
+          live ||= !tokenState.spent;
         }
       }
+      const everywhere = Boolean(options.everywhere && live);
+      if (everywhere) ended += await this.sessions.revokeAllOfMember(manager, memberId, 'logout_everywhere');
       await this.audit.record(
         {
           type: 'session.logged_out',
           memberId,
           requestId: options.requestId,
-          data: { everywhere, sessions: count },
+          data: { everywhere, sessions: ended },
         },
         manager,
       );
+      return ended;
     });
+    if (count === 0) return;
     const followUps = await Promise.allSettled(this.logoutListeners.map((listener) => listener(memberId)));
     for (const followUp of followUps) {
       if (followUp.status === 'rejected') {
@@ -197,8 +205,8 @@ export class SessionsService {
   }
 
   /**
-   * Runs after every logout has committed (the Kakao login module logs Kakao's token out this way, without
-   * this module depending on it). A listener's failure never fails the logout.
+   * Runs after every logout that ended a session has committed (the Kakao login module logs Kakao's token
+   * out this way, without this module depending on it). A listener's failure never fails the logout.
    */
   addLogoutListener(listener: (memberId: string) => Promise<void>): void {
     this.logoutListeners.push(listener);

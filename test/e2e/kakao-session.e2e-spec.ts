@@ -173,6 +173,71 @@ describe('Kakao login: intents, Kakao tokens and logout', () => {
     }
   });
 
+  describe('a logout that ends no session', () => {
+    let next = 1;
+    /** A Kakao member whose first session was logged out with its Bearer, then logged in again (session C). */
+    async function loggedOutThenBack() {
+      const id = `40000000000000${String(60000 + next++).padStart(5, '0')}`;
+      bed.kakao.addPersona({
+        id,
+        nickname: `lo${id.slice(-4)}`,
+        email: `logout.${id.slice(-5)}@kakao.example`,
+        isEmailValid: true,
+        isEmailVerified: true,
+      });
+      const a = await kakaoMember(id);
+      expect((await call(bed.t, 'POST', '/auth/logout', { token: a.tokens.accessToken, body: {} })).status).toBe(204);
+      const c = await kakaoMember(id);
+      expect(c.result).toBe('LOGGED_IN');
+      const storedKakaoTokens = async () =>
+        (
+          await bed.t.db.query(
+            `SELECT count(*)::int AS n FROM kakao_tokens t JOIN member_identities i ON i.id = t.identity_id
+             WHERE i.provider_user_id = $1`,
+            [id],
+          )
+        ).rows[0].n as number;
+      expect(await storedKakaoTokens()).toBe(1);
+      const kakaoLogouts = () => bed.kakao.callCount('POST', '/v1/user/logout');
+      return { a, c, storedKakaoTokens, kakaoLogouts };
+    }
+
+    type Tokens = { accessToken: string; refreshToken: string };
+    it.each([
+      ["the first session's refresh token", (a: Tokens) => ({ body: { refreshToken: a.refreshToken } })],
+      ["the first session's access token", (a: Tokens) => ({ token: a.accessToken, body: {} })],
+      [
+        'both, with everywhere: true',
+        (a: Tokens) => ({ token: a.accessToken, body: { refreshToken: a.refreshToken, everywhere: true } }),
+      ],
+    ])('with %s: 204, and the live Kakao token is left alone', async (_case, proof) => {
+      const { a, c, storedKakaoTokens, kakaoLogouts } = await loggedOutThenBack();
+      const before = kakaoLogouts();
+      expect((await call(bed.t, 'POST', '/auth/logout', proof(a.tokens))).status).toBe(204);
+      expect(kakaoLogouts()).toBe(before);
+      expect(await storedKakaoTokens()).toBe(1);
+      expect((await call(bed.t, 'GET', '/members/me', { token: c.tokens.accessToken })).status).toBe(200);
+
+      // The live session's own logout still logs the Kakao token out.
+      expect((await call(bed.t, 'POST', '/auth/logout', { token: c.tokens.accessToken, body: {} })).status).toBe(204);
+      expect(kakaoLogouts()).toBe(before + 1);
+      expect(await storedKakaoTokens()).toBe(0);
+    });
+
+    it('everywhere with a live proof ends every session and logs the Kakao token out', async () => {
+      const { c, storedKakaoTokens, kakaoLogouts } = await loggedOutThenBack();
+      const d = await kakaoMember(c.member.identities[0].providerUserId);
+      const before = kakaoLogouts();
+      const res = await call(bed.t, 'POST', '/auth/logout', {
+        body: { refreshToken: c.tokens.refreshToken, everywhere: true },
+      });
+      expect(res.status).toBe(204);
+      expect(kakaoLogouts()).toBe(before + 1);
+      expect(await storedKakaoTokens()).toBe(0);
+      expect((await call(bed.t, 'GET', '/members/me', { token: d.tokens.accessToken })).status).toBe(401);
+    });
+  });
+
   describe("Kakao's auth_time", () => {
     let next = 1;
     /** A fresh Kakao person, already linked to the app at Kakao by a first login here. */

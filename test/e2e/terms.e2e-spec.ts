@@ -320,6 +320,71 @@ describe('Kakao Sync terms (TermsModule)', () => {
     });
   });
 
+  describe('Kakao no longer knows the member (unlink webhook missed, or a dormant account)', () => {
+    /** A Kakao member with every term agreed through Kakao Sync, and marketing agreed again on our page. */
+    async function member() {
+      const kakaoId = newPersona(bed);
+      const res = await hybridLogin(bed, kakaoId);
+      expect(res.body.result).toBe('SIGNED_UP');
+      const token = res.body.tokens.accessToken as string;
+      expect((await call(bed.t, 'DELETE', '/members/me/terms/marketing', { token })).status).toBe(204);
+      expect((await call(bed.t, 'POST', '/members/me/terms', { token, body: { tags: ['marketing'] } })).status).toBe(
+        200,
+      );
+      return { kakaoId, token };
+    }
+
+    it.each([
+      ['unlinked at Kakao without a webhook (-101)', (id: string) => void bed.kakao.unlinkUser(id)],
+      ['dormant at Kakao (-103)', (id: string) => void (bed.kakao.user(id)!.persona.dormant = true)],
+    ])('%s: a revocation is done here, and a sync lapses the Kakao Sync consents', async (_case, gone) => {
+      const { kakaoId, token } = await member();
+      gone(kakaoId);
+
+      const revokes = bed.kakao.callCount('POST', '/v2/user/revoke/service_terms');
+      const revoked = await call(bed.t, 'DELETE', '/members/me/terms/marketing', { token });
+      expect(revoked.status).toBe(204);
+      expect(bed.kakao.callCount('POST', '/v2/user/revoke/service_terms')).toBe(revokes + 1);
+      const afterRevoke = await myTerms(bed, token);
+      expect(termOf(afterRevoke, 'marketing')).toMatchObject({ agreed: false, source: 'service' });
+      expect(afterRevoke.history.at(-1)).toMatchObject({ tag: 'marketing', agreed: false, source: 'service' });
+
+      // Agreed on our page after the revocation: Kakao's unlink did not take it, so a sync keeps it.
+      await call(bed.t, 'POST', '/members/me/terms', { token, body: { tags: ['marketing'] } });
+      const reads = bed.kakao.callCount('GET', '/v2/user/service_terms');
+      const synced = await call(bed.t, 'POST', '/members/me/terms/sync', { token });
+      expect(synced.status).toBe(200);
+      expect(bed.kakao.callCount('GET', '/v2/user/service_terms')).toBeGreaterThan(reads);
+      expect(synced.body).toEqual(await myTerms(bed, token));
+      expect(synced.body.stale).toBe(false);
+      expect(termOf(synced.body, 'location')).toMatchObject({ agreed: false, source: 'kakao_sync', agreedAt: null });
+      expect(termOf(synced.body, 'marketing')).toMatchObject({ agreed: true, source: 'service' });
+      for (const tag of REQUIRED)
+        expect(termOf(synced.body, tag)).toMatchObject({ agreed: true, source: 'kakao_sync' });
+      expect(synced.body.history.at(-1)).toMatchObject({ tag: 'location', agreed: false, source: 'kakao_sync' });
+      expect(synced.body.history.filter((h: { tag: string }) => h.tag === 'location')).toHaveLength(2);
+
+      // Nothing more to lapse: a second sync changes nothing.
+      const again = await call(bed.t, 'POST', '/members/me/terms/sync', { token });
+      expect(again.status).toBe(200);
+      expect(again.body.history).toHaveLength(synced.body.history.length);
+    });
+
+    it('any other refusal from Kakao still fails the revocation, and the term stays agreed', async () => {
+      const { token } = await member();
+      bed.kakao.injectFault({
+        path: '/v2/user/revoke/service_terms',
+        status: 403,
+        body: { msg: 'app has no permission', code: -5 },
+        times: 1,
+      });
+      const res = await call(bed.t, 'DELETE', '/members/me/terms/marketing', { token });
+      expect(res.status).toBe(502);
+      expect(res.body).toMatchObject({ code: 'KAKAO_UNAVAILABLE', details: { kakaoCode: -5 } });
+      expect(termOf(await myTerms(bed, token), 'marketing').agreed).toBe(true);
+    });
+  });
+
   describe('email members', () => {
     it('agree at sign-up with agreedTags; missing required ones are named', async () => {
       const body = { email: uniqueEmail('terms'), password: 'correct horse battery staple', name: '이메일' };
