@@ -283,7 +283,12 @@ export class KakaoLoginService {
     const decision = decideKakaoLogin({
       linked: linked && { memberId: linked.memberId, status: linked.status },
       missingRequiredItems,
-      kakao: { email: profile.email, emailTrusted: profile.emailVerified, name: profile.name },
+      kakao: {
+        email: profile.email,
+        emailTrusted: profile.emailVerified,
+        name: profile.name,
+        nickname: profile.nickname,
+      },
       sameEmail,
       sameNameOnly,
     });

@@ -59,9 +59,26 @@ describe('decideKakaoLogin (one test per row of the decision table)', () => {
     });
   });
 
+  it("4: without Kakao's name (no `name` scope), the nickname stands in for it → LINK_REQUIRED", () => {
+    expect(
+      decideKakaoLogin({ ...base, kakao: { ...kakao, name: null, nickname: '홍길동' }, sameEmail: member }),
+    ).toEqual({ kind: 'LINK_REQUIRED', memberId: 'm1' });
+    // Kakao's name, when there is one, is what counts.
+    expect(
+      decideKakaoLogin({ ...base, kakao: { ...kakao, name: '김철수', nickname: '홍길동' }, sameEmail: member }),
+    ).toEqual({ kind: 'VERIFICATION_REQUIRED', memberId: 'm1' });
+  });
+
+  it("6: the nickname never makes a name-only match (Kakao's name is unknown: a sign-up)", () => {
+    expect(decideKakaoLogin({ ...base, kakao: { ...kakao, name: null, nickname: '홍길동' } })).toEqual({
+      kind: 'SIGNED_UP',
+    });
+  });
+
   it.each([
     ['the names differ', { ...base, kakao: { ...kakao, name: '김철수' }, sameEmail: member }],
-    ['Kakao has no name', { ...base, kakao: { ...kakao, name: null }, sameEmail: member }],
+    ['Kakao has neither name nor nickname', { ...base, kakao: { ...kakao, name: null }, sameEmail: member }],
+    ['the nickname differs', { ...base, kakao: { ...kakao, name: null, nickname: '길동이' }, sameEmail: member }],
     ["Kakao's email is not trusted", { ...base, kakao: { ...kakao, emailTrusted: false }, sameEmail: member }],
     ["the member's email is not verified", { ...base, sameEmail: { ...member, emailVerified: false } }],
   ])('5: same email but %s → VERIFICATION_REQUIRED', (_, input) => {

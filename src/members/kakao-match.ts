@@ -16,6 +16,12 @@ export interface MatchInput {
     /** Valid and verified at Kakao. */
     emailTrusted: boolean;
     name: string | null;
+    /**
+     * The Kakao profile nickname (null when it is Kakao's placeholder). Kakao's `name` needs the `name` scope,
+     * which the default KAKAO_SCOPES does not ask; a Kakao sign-up takes the nickname as the member's name,
+     * so without `name` the nickname is what a member made that way would be called.
+     */
+    nickname?: string | null;
   };
   /** The member (active or deactivated) whose email equals Kakao's (normalised), if any. */
   sameEmail?: {
@@ -83,10 +89,11 @@ export function decideKakaoLogin(input: MatchInput): MatchDecision {
     if (sameOwner && byEmail.status === 'deactivated') {
       return { kind: 'DEACTIVATED_MEMBER', memberId: byEmail.memberId };
     }
+    // The nickname stands in only here, where a verified email already matched: a name-only match (row 6)
+    // on a self-chosen nickname would stop strangers' sign-ups.
+    const kakaoName = input.kakao.name ?? input.kakao.nickname ?? null;
     const namesMatch =
-      byEmail.name !== null &&
-      input.kakao.name !== null &&
-      normalizeName(byEmail.name) === normalizeName(input.kakao.name);
+      byEmail.name !== null && kakaoName !== null && normalizeName(byEmail.name) === normalizeName(kakaoName);
     if (sameOwner && namesMatch) return { kind: 'LINK_REQUIRED', memberId: byEmail.memberId };
     return { kind: 'VERIFICATION_REQUIRED', memberId: byEmail.memberId };
   }

@@ -147,6 +147,13 @@ describe('matching Kakao users to existing members', () => {
     expect(own.rows).toEqual([{ origin: null }]);
   });
 
+  it("without Kakao's name (the default KAKAO_SCOPES does not ask it) the nickname stands in: LINK_REQUIRED", async () => {
+    const nickname = `닉${randomBytes(3).toString('hex')}`;
+    const p = person({ name: undefined, nickname });
+    await emailMember(p.email!, nickname);
+    expect((await kakaoLogin(p.id)).result).toBe('LINK_REQUIRED');
+  });
+
   it('no email consent: MANDATORY_ITEMS_NOT_AGREED with a consent URL asking exactly that, and nothing created', async () => {
     const p = person({ declines: ['account_email'] });
     const before = await members();
