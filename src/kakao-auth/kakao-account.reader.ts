@@ -21,9 +21,10 @@ export class KakaoAccountReader {
     private readonly terms: TermsService,
   ) {}
 
-  async read(accessToken: string): Promise<KakaoAccount> {
+  /** `tokenFromCaller`: the caller handed us the access token (native login), so its refusal is theirs. */
+  async read(accessToken: string, options: { tokenFromCaller?: boolean } = {}): Promise<KakaoAccount> {
     const [user, kakaoTerms] = await Promise.all([
-      this.kakao.getUser(accessToken),
+      this.kakao.getUser(accessToken, options),
       this.terms.readKakao({ accessToken }),
     ]);
     return { profile: toKakaoProfile(user), kakaoTerms };

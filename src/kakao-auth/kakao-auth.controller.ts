@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -244,14 +245,19 @@ export class KakaoAuthController {
   @ApiOkResponse({ type: LoginOutcomeDto })
   @ApiUnauthorizedResponse({
     type: ErrorResponse,
-    description: 'UNAUTHENTICATED (token of another app), ID_TOKEN_INVALID',
+    description: 'UNAUTHENTICATED (token of another app, or refused by Kakao), ID_TOKEN_INVALID',
+  })
+  @ApiForbiddenResponse({
+    type: ErrorResponse,
+    description:
+      'KAKAO_ACCESS_DENIED (the Kakao account is dormant, restricted, under 14 or not linked), KAKAO_CONSENT_REQUIRED',
   })
   async native(@Body() body: NativeLoginRequestDto, @RequestId() requestId: string): Promise<LoginOutcomeDto> {
     const info = await this.kakao.getAccessTokenInfo(body.accessToken);
     if (info.app_id !== this.config.kakao.appId) {
       throw new AppException('UNAUTHENTICATED', 'The Kakao access token belongs to another app');
     }
-    const { profile, kakaoTerms } = await this.accounts.read(body.accessToken);
+    const { profile, kakaoTerms } = await this.accounts.read(body.accessToken, { tokenFromCaller: true });
     if (profile.kakaoId !== info.id)
       throw new AppException('UNAUTHENTICATED', 'The Kakao access token does not match its user');
     const tokens = {

@@ -28,10 +28,11 @@ describe('KakaoIdTokenVerifier', () => {
 
   async function sign(
     claims: Record<string, unknown>,
-    options: { key?: Key; kid?: string | null; alg?: string } = {},
+    options: { key?: Key; kid?: string | null; alg?: string; typ?: string | null } = {},
   ): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const header: Record<string, unknown> = { alg: options.alg ?? 'RS256', typ: 'JWT' };
+    const header: Record<string, unknown> = { alg: options.alg ?? 'RS256' };
+    if (options.typ !== null) header.typ = options.typ ?? 'JWT';
     if (options.kid !== null) header.kid = options.kid ?? 'kid-a';
     return new SignJWT({
       iss: ISSUER,
@@ -80,6 +81,7 @@ describe('KakaoIdTokenVerifier', () => {
         apiBaseUrl: base,
         issuer: ISSUER,
         restApiKey: AUD,
+        extraAudiences: ['native-key'],
         httpTimeoutMs: 2000,
         adminKey: 'x',
       },
@@ -95,6 +97,39 @@ describe('KakaoIdTokenVerifier', () => {
       return (err as { code?: string; details?: { reason?: string } }).code ?? 'error';
     }
   };
+
+  /** The refusal's `details.reason` (the check that failed), or `accepted`. */
+  const refusedFor = async (token: string, options?: Parameters<KakaoIdTokenVerifier['verify']>[1]) => {
+    try {
+      await verifier.verify(token, options);
+      return 'accepted';
+    } catch (err) {
+      const e = err as { code?: string; details?: { reason?: string } };
+      return `${e.code}:${e.details?.reason}`;
+    }
+  };
+
+  it('azp, when present, must be one of the app keys (OIDC Core 3.1.3.7 (5))', async () => {
+    expect(await refusedFor(await sign({ azp: AUD }))).toBe('accepted');
+    expect(await refusedFor(await sign({ azp: 'native-key' }))).toBe('accepted');
+    expect(await refusedFor(await sign({ azp: 'another-app' }))).toBe('ID_TOKEN_INVALID:azp');
+    expect(await refusedFor(await sign({ azp: '' }))).toBe('ID_TOKEN_INVALID:azp');
+    expect(await refusedFor(await sign({ azp: [AUD] }))).toBe('ID_TOKEN_INVALID:azp');
+    expect(await refusedFor(await sign({ azp: null }))).toBe('ID_TOKEN_INVALID:azp');
+  });
+
+  it('typ, when present, must be JWT: another kind of JWT signed by Kakao is no id_token (RFC 8725 3.11)', async () => {
+    for (const typ of ['JWT', 'jwt', 'Jwt', 'application/jwt', 'application/JWT']) {
+      expect(await refusedFor(await sign({}, { typ }))).toBe('accepted');
+    }
+    expect(await refusedFor(await sign({}, { typ: null }))).toBe('accepted');
+    for (const typ of ['secevent+jwt', 'at+jwt', 'application/secevent+jwt', 'JOSE', 'JWS', '']) {
+      expect({ typ, refused: await refusedFor(await sign({}, { typ })) }).toEqual({
+        typ,
+        refused: 'ID_TOKEN_INVALID:typ',
+      });
+    }
+  });
 
   it('accepts a valid token and returns its claims (rp-response_type-code)', async () => {
     const claims = await verifier.verify(await sign({ nonce: 'n1' }), { nonce: 'n1' });

@@ -92,8 +92,9 @@ export class KakaoIdTokenVerifier {
     const audiences = options.audiences ?? [this.config.kakao.restApiKey];
     const from = options.from ?? 'client';
     let payload: Record<string, unknown>;
+    let header: { typ?: unknown };
     try {
-      ({ payload } = await jwtVerify(idToken, (header, token) => this.key(header, token, from), {
+      ({ payload, protectedHeader: header } = await jwtVerify(idToken, (h, token) => this.key(h, token, from), {
         algorithms: ['RS256'],
         issuer: this.config.kakao.issuer,
         audience: audiences,
@@ -105,13 +106,25 @@ export class KakaoIdTokenVerifier {
       if (err instanceof AppException) throw err;
       throw invalid(refusalReason(err));
     }
+    // Another kind of JWT signed with Kakao's keys (a Security Event Token, an access token) is no id_token;
+    // Kakao's id_tokens say `typ: JWT` (KAKAO_API.md 3; RFC 8725 3.11). `application/` may prefix it (RFC 7515).
+    if (header.typ !== undefined && (typeof header.typ !== 'string' || !/^(application\/)?jwt$/i.test(header.typ))) {
+      throw invalid('typ');
+    }
     // A single audience is what Kakao issues; several (or an azp dance) are not expected from it.
     if (Array.isArray(payload.aud) && payload.aud.length !== 1) throw invalid('aud');
+    // The party the token was issued to, when named, must be one of our app keys (OIDC Core 3.1.3.7 (5)).
+    if (payload.azp !== undefined && !this.appKeys().includes(payload.azp as string)) throw invalid('azp');
     if (typeof payload.sub !== 'string' || !/^\d+$/.test(payload.sub)) throw invalid('sub');
     const now = Math.floor(Date.now() / 1000);
     if ((payload.iat as number) > now + CLOCK_TOLERANCE_SECONDS) throw invalid('iat');
     if (options.nonce !== undefined && payload.nonce !== options.nonce) throw invalid('nonce');
     return payload as unknown as KakaoIdTokenClaims;
+  }
+
+  /** The app's keys that may stand as an id_token's authorized party: the REST API key and the SDKs' keys. */
+  private appKeys(): string[] {
+    return [this.config.kakao.restApiKey, ...this.config.kakao.extraAudiences];
   }
 
   /**

@@ -13,14 +13,91 @@ import type {
   KakaoUserRaw,
 } from './kakao.types';
 
-/** A kapi error (`{msg, code}`); surfaced as KAKAO_UNAVAILABLE unless the caller handles its Kakao code. */
+/**
+ * Kakao's kapi error codes (KAKAO_API.md 8) by what they mean for the caller. Kakao says to branch on the
+ * code, never on the message.
+ */
+const TEMPORARY_CODES = new Set([
+  -1, // internal error, retry
+  -7, // maintenance or internal problem
+  -10, // quota exceeded
+  -603, // internal timeout
+  -9798, // under maintenance
+]);
+/** The person's Kakao account cannot be used with the app: nothing Kakao or we could retry. */
+const ACCOUNT_REFUSALS: Record<number, string> = {
+  [-101]: 'This Kakao account is not linked to the app; log in with Kakao again',
+  [-103]: 'This Kakao account is dormant or no longer exists; wake it up at Kakao, then log in again',
+  [-4]: 'Kakao has restricted this Kakao account',
+  [-405]: 'Kakao asks this Kakao account for an age verification first',
+  [-406]: 'This Kakao account belongs to someone under 14, which the app does not accept',
+};
+/** The access token was refused: unknown, expired (-401) or malformed (-2). */
+const TOKEN_CODES = new Set([-401, -2]);
+
+export type KapiErrorKind = 'temporary' | 'account' | 'consent' | 'token' | 'app';
+
+/**
+ * What a kapi error means: Kakao failing for a while (`temporary`), the person's account refused (`account`),
+ * a consent missing (`consent`), the access token refused (`token`), or anything else, which is the app's
+ * setup at Kakao or Kakao misbehaving (`app`).
+ */
+export function kapiErrorKind(httpStatus: number, kakaoCode: number | undefined): KapiErrorKind {
+  if (httpStatus === 429 || httpStatus >= 500) return 'temporary';
+  if (kakaoCode === undefined) return httpStatus === 401 ? 'token' : 'app';
+  if (TEMPORARY_CODES.has(kakaoCode)) return 'temporary';
+  if (kakaoCode in ACCOUNT_REFUSALS) return 'account';
+  if (kakaoCode === -402) return 'consent';
+  if (TOKEN_CODES.has(kakaoCode)) return 'token';
+  return 'app';
+}
+
+/**
+ * A kapi error (`{msg, code}`) as Kakao sent it: KAKAO_UNAVAILABLE (503 when Kakao says it is temporary, 502
+ * otherwise) unless the caller maps it further (`forUser`) or handles its Kakao code itself (unlink).
+ */
 export class KakaoApiError extends AppException {
   constructor(
     readonly httpStatus: number,
     readonly kakaoCode: number | undefined,
     path: string,
+    /** `required_scopes` of a -402 answer: the consent items to ask for (KAKAO_API.md 8). */
+    readonly requiredScopes?: string[],
   ) {
-    super('KAKAO_UNAVAILABLE', `Kakao refused ${path}`, { kakaoCode }, 502);
+    const temporary = kapiErrorKind(httpStatus, kakaoCode) === 'temporary';
+    super('KAKAO_UNAVAILABLE', `Kakao refused ${path}`, { kakaoCode }, temporary ? 503 : 502);
+  }
+
+  get kind(): KapiErrorKind {
+    return kapiErrorKind(this.httpStatus, this.kakaoCode);
+  }
+
+  /**
+   * The one mapping of kapi errors for the calls made on a person's behalf during a login (access_token_info,
+   * /v2/user/me). `tokenFromCaller`: the access token is the caller's (native login), so Kakao refusing it is
+   * the caller's mistake; a token Kakao issued to us moments ago being refused is Kakao misbehaving.
+   */
+  forUser(tokenFromCaller: boolean): AppException {
+    const kakaoCode = this.kakaoCode;
+    switch (this.kind) {
+      case 'temporary':
+        return new AppException('KAKAO_UNAVAILABLE', 'Kakao is unavailable, try again later', { kakaoCode }, 503);
+      case 'account':
+        return new AppException('KAKAO_ACCESS_DENIED', ACCOUNT_REFUSALS[kakaoCode!], { kakaoCode });
+      case 'consent':
+        return new AppException(
+          'KAKAO_CONSENT_REQUIRED',
+          'The Kakao account has not consented to an item this service needs',
+          this.requiredScopes ? { kakaoCode, requiredScopes: this.requiredScopes } : { kakaoCode },
+        );
+      case 'token':
+        if (tokenFromCaller) {
+          return new AppException('UNAUTHENTICATED', 'Kakao does not accept this access token', { kakaoCode });
+        }
+        return this;
+      case 'app':
+        return this;
+    }
   }
 }
 
@@ -79,10 +156,10 @@ export class KakaoClient {
   }
 
   /**
-   * The user behind an access token. A dormant (or deleted) Kakao account answers -103 (KAKAO_API.md 8):
-   * that is the person's account, not Kakao being down, so the login is refused as theirs.
+   * The user behind an access token. Errors map as KakaoApiError.forUser says: a dormant (-103) or restricted
+   * account is the person's, not Kakao being down. `tokenFromCaller`: the token is the caller's (native login).
    */
-  async getUser(accessToken: string): Promise<KakaoUserRaw> {
+  async getUser(accessToken: string, options: { tokenFromCaller?: boolean } = {}): Promise<KakaoUserRaw> {
     let body: unknown;
     try {
       ({ body } = await this.kapi({
@@ -95,20 +172,15 @@ export class KakaoClient {
         idempotent: true,
       }));
     } catch (err) {
-      if (err instanceof KakaoApiError && err.kakaoCode === -103) {
-        throw new AppException(
-          'KAKAO_ACCESS_DENIED',
-          'This Kakao account is dormant or no longer exists; wake it up at Kakao, then log in again',
-        );
-      }
-      throw err;
+      throw err instanceof KakaoApiError ? err.forUser(options.tokenFromCaller ?? false) : err;
     }
     return expectUser(body);
   }
 
   /**
    * The app and user of an access token a client handed us. Kakao refusing the token (401, -401: unknown or
-   * expired; -2: malformed) is the client's mistake, answered UNAUTHENTICATED, not KAKAO_UNAVAILABLE.
+   * expired; -2: malformed) is the client's mistake, answered UNAUTHENTICATED, not KAKAO_UNAVAILABLE; the
+   * other codes map as KakaoApiError.forUser says.
    */
   async getAccessTokenInfo(accessToken: string): Promise<KakaoAccessTokenInfo> {
     let body: unknown;
@@ -122,14 +194,18 @@ export class KakaoClient {
         idempotent: true,
       }));
     } catch (err) {
-      if (err instanceof KakaoApiError && (err.httpStatus === 401 || err.kakaoCode === -2)) {
-        throw new AppException('UNAUTHENTICATED', 'Kakao does not accept this access token');
-      }
-      throw err;
+      throw err instanceof KakaoApiError ? err.forUser(true) : err;
     }
     const info = body as Partial<KakaoAccessTokenInfo>;
-    if (typeof info?.id !== 'string' || typeof info.app_id !== 'string') throw this.garbage('user.access_token_info');
-    return info as KakaoAccessTokenInfo;
+    if (
+      typeof info?.id !== 'string' ||
+      !/^\d+$/.test(info.id) ||
+      typeof info.app_id !== 'string' ||
+      !isLifetime(info.expires_in)
+    ) {
+      throw this.garbage('user.access_token_info');
+    }
+    return { id: info.id, app_id: info.app_id, expires_in: info.expires_in };
   }
 
   /** Revokes one access token (Bearer) or every token of the user (admin key). */
@@ -276,18 +352,20 @@ export class KakaoClient {
         kakaoError,
       });
     }
-    const tokens = body as Partial<KakaoTokenResponse>;
-    if (typeof tokens?.access_token !== 'string' || typeof tokens.expires_in !== 'number') throw this.garbage(name);
-    return tokens as KakaoTokenResponse;
+    if (!isTokenResponse(body)) throw this.garbage(name);
+    return body;
   }
 
   private async kapi(options: RequestOptions): Promise<RawResponse> {
     const response = await this.send(options);
     if (response.status >= 400) {
-      const code = (response.body as { code?: unknown } | undefined)?.code;
-      const kakaoCode = typeof code === 'number' ? code : undefined;
+      const error = response.body as { code?: unknown; required_scopes?: unknown } | undefined;
+      const kakaoCode = typeof error?.code === 'number' ? error.code : undefined;
+      const scopes = error?.required_scopes;
+      const requiredScopes =
+        Array.isArray(scopes) && scopes.every((s): s is string => typeof s === 'string') ? scopes : undefined;
       this.logger.warn({ call: options.name, status: response.status, kakaoCode }, 'Kakao API error');
-      throw new KakaoApiError(response.status, kakaoCode, options.path);
+      throw new KakaoApiError(response.status, kakaoCode, options.path, requiredScopes);
     }
     return response;
   }
@@ -323,7 +401,9 @@ export class KakaoClient {
         const response = await this.once(options);
         if (response.status >= 500 && attempt < attempts) continue;
         if (response.status >= 500) {
-          throw new AppException('KAKAO_UNAVAILABLE', 'Kakao is unavailable, try again later', undefined, 503);
+          const code = (response.body as { code?: unknown } | undefined)?.code;
+          const details = typeof code === 'number' ? { kakaoCode: code } : undefined;
+          throw new AppException('KAKAO_UNAVAILABLE', 'Kakao is unavailable, try again later', details, 503);
         }
         return response;
       } catch (err) {
@@ -355,11 +435,14 @@ export class KakaoClient {
     const headers: Record<string, string> = {};
     if (options.auth && 'bearer' in options.auth) headers.authorization = `Bearer ${options.auth.bearer}`;
     if (options.auth && 'admin' in options.auth) headers.authorization = `KakaoAK ${kakao.adminKey}`;
+    // kapi lists this Content-Type as required on every call, GET included (KAKAO_API.md 4).
+    if (options.host === 'api' || options.method === 'POST') {
+      headers['content-type'] = 'application/x-www-form-urlencoded;charset=utf-8';
+    }
     let body: string | undefined;
     if (options.method === 'GET') {
       url.search = params.toString();
     } else {
-      headers['content-type'] = 'application/x-www-form-urlencoded;charset=utf-8';
       body = params.toString();
     }
     const started = performance.now();
@@ -393,6 +476,32 @@ export class KakaoClient {
 
 function errorName(err: unknown): string {
   return err instanceof Error ? ((err.cause as { code?: string } | undefined)?.code ?? err.name) : 'unknown';
+}
+
+/** Longer than any lifetime Kakao gives (refresh tokens: two months): beyond it a number is garbage. */
+const MAX_LIFETIME_SECONDS = 10 * 366 * 24 * 3600;
+
+/** A lifetime in seconds as Kakao writes them: a whole, non-negative, plausible number. */
+function isLifetime(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_LIFETIME_SECONDS;
+}
+
+const optionalString = (value: unknown) => value === undefined || typeof value === 'string';
+
+/** The token endpoint's answer (KAKAO_API.md 2), checked before a value of it reaches the database. */
+function isTokenResponse(body: unknown): body is KakaoTokenResponse {
+  const t = body as Record<string, unknown> | undefined;
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.access_token === 'string' &&
+    t.access_token !== '' &&
+    isLifetime(t.expires_in) &&
+    (t.refresh_token_expires_in === undefined || isLifetime(t.refresh_token_expires_in)) &&
+    optionalString(t.refresh_token) &&
+    optionalString(t.id_token) &&
+    optionalString(t.scope)
+  );
 }
 
 function expectUser(body: unknown): KakaoUserRaw {

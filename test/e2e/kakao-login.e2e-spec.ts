@@ -229,6 +229,8 @@ describe('Kakao login', () => {
       expect(outcome.result).toBe('SIGNED_UP');
       expect(outcome.member.name).toBeNull();
       expect(outcome.member.profile.nickname).toBeNull();
+      // Nor Kakao's default picture (is_default_image) as theirs.
+      expect(outcome.member.profile).toMatchObject({ profileImageUrl: null, thumbnailImageUrl: null });
     });
 
     it('gives TERMS_REQUIRED a consentUrl asking the missing tags when Kakao cannot tell its terms', async () => {
@@ -415,6 +417,23 @@ describe('Kakao login', () => {
       expect(bed.t.logs.some((l) => l.level === 50 && l.kakaoError === 'KOE010')).toBe(true);
     });
 
+    it('refuses an empty code or redirect URI as VALIDATION_FAILED, without asking Kakao', async () => {
+      const tokenCalls = bed.kakao.callCount('POST', '/oauth/token');
+      for (const body of [
+        { code: '', redirectUri: HYBRID_REDIRECT },
+        { code: 'some-code', redirectUri: '' },
+        { code: await codeFor(PERSONA.full), redirectUri: HYBRID_REDIRECT, nonce: '' },
+      ]) {
+        const res = await call(bed.t, 'POST', '/auth/kakao/code', { body });
+        expect({ body, status: res.status, code: res.body.code }).toEqual({
+          body,
+          status: 400,
+          code: 'VALIDATION_FAILED',
+        });
+      }
+      expect(bed.kakao.callCount('POST', '/oauth/token')).toBe(tokenCalls);
+    });
+
     it('refuses a redirect URI that is not allowed, a wrong nonce, and a spent code', async () => {
       const code = await codeFor(PERSONA.full, { nonce: 'n1' });
       const wrongUri = await call(bed.t, 'POST', '/auth/kakao/code', {
@@ -457,6 +476,32 @@ describe('Kakao login', () => {
       const unknown = await call(bed.t, 'POST', '/auth/kakao/native', { body: { accessToken: 'not-a-kakao-token' } });
       expect(unknown.status).toBeGreaterThanOrEqual(400);
       expect(unknown.status).toBeLessThan(600);
+    });
+
+    it('refuses empty strings, and a nonce without the idToken it belongs to, without asking Kakao', async () => {
+      const tokens = await bed.kakao.issueTokensFor(PERSONA.full, { clientId: 'test-native-app-key', nonce: 'n' });
+      const calls = bed.kakao.callCount('GET', '/v1/user/access_token_info');
+      for (const body of [
+        { accessToken: '' },
+        { accessToken: tokens.access_token, idToken: '' },
+        { accessToken: tokens.access_token, idToken: '', nonce: 'n' },
+        { accessToken: tokens.access_token, idToken: tokens.id_token, nonce: '' },
+        // A nonce can only be checked against an id_token: without one it would be ignored.
+        { accessToken: tokens.access_token, nonce: 'n' },
+        { accessToken: tokens.access_token, idToken: null, nonce: 'n' },
+      ]) {
+        const res = await call(bed.t, 'POST', '/auth/kakao/native', { body });
+        expect({ body, status: res.status, code: res.body.code }).toEqual({
+          body,
+          status: 400,
+          code: 'VALIDATION_FAILED',
+        });
+      }
+      expect(bed.kakao.callCount('GET', '/v1/user/access_token_info')).toBe(calls);
+      const withNonce = await call(bed.t, 'POST', '/auth/kakao/native', {
+        body: { accessToken: tokens.access_token, nonce: 'n' },
+      });
+      expect(withNonce.body.details).toEqual([{ field: 'nonce', errors: [expect.stringMatching(/idToken/)] }]);
     });
 
     it('answers UNAUTHENTICATED when Kakao calls the access token malformed (-2)', async () => {

@@ -2,7 +2,18 @@ import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swag
 import { LoginRequestDto } from '../../members/dto/email-auth.dto';
 import { TAG_PATTERN } from '../../terms/terms-catalog';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidationArguments,
+} from 'class-validator';
 
 export const PROMPTS = ['none', 'login', 'select_account', 'create'] as const;
 const ITEM = /^[a-z0-9_]{1,64}$/;
@@ -98,8 +109,10 @@ export class CallbackQueryDto {
 }
 
 export class CodeLoginRequestDto {
+  // Empty strings are refused here: sent on, they only earned Kakao's refusal of the exchange (KOE320).
   @ApiProperty({ example: 'Aq0FvR0rbKsAmFQYl_Nt7tUsngr803Dp…' })
   @IsString()
+  @IsNotEmpty()
   @MaxLength(2048)
   code!: string;
 
@@ -108,6 +121,7 @@ export class CodeLoginRequestDto {
     description: 'Must be in ALLOWED_CODE_REDIRECT_URIS',
   })
   @IsString()
+  @IsNotEmpty()
   @MaxLength(2048)
   redirectUri!: string;
 
@@ -119,13 +133,28 @@ export class CodeLoginRequestDto {
   @ApiPropertyOptional({ example: 'n-0S6_WzA2Mj' })
   @IsOptional()
   @IsString()
+  @IsNotEmpty()
   @MaxLength(256)
   nonce?: string;
 }
 
+/** A nonce is checked against the id_token that carries it: without one it would be silently ignored. */
+const WithIdToken = () =>
+  ValidateBy({
+    name: 'withIdToken',
+    validator: {
+      validate: (_value: unknown, args?: ValidationArguments) => {
+        const idToken = (args?.object as { idToken?: unknown } | undefined)?.idToken;
+        return idToken !== undefined && idToken !== null;
+      },
+      defaultMessage: () => 'nonce can only be checked against an idToken: send the idToken it was issued with',
+    },
+  });
+
 export class NativeLoginRequestDto {
   @ApiProperty({ example: 'waizjTni01I3-ODHM65TkWX6al1fbXZXAAAAAQoXEC8AAAGV1kYOqS2N1GIgzv2p' })
   @IsString()
+  @IsNotEmpty()
   @MaxLength(2048)
   // It travels to Kakao in an Authorization header: RFC 6750's b64token, or fetch refuses the header and the
   // caller's typo looked like Kakao being down (502).
@@ -137,13 +166,16 @@ export class NativeLoginRequestDto {
   })
   @IsOptional()
   @IsString()
+  @IsNotEmpty()
   @MaxLength(8192)
   idToken?: string;
 
-  @ApiPropertyOptional({ example: 'n-0S6_WzA2Mj' })
+  @ApiPropertyOptional({ example: 'n-0S6_WzA2Mj', description: 'Only with idToken: the nonce it must carry' })
   @IsOptional()
   @IsString()
+  @IsNotEmpty()
   @MaxLength(256)
+  @WithIdToken()
   nonce?: string;
 }
 
