@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigError } from '../src/config/environment';
-import { bootstrap, closeOnSignals } from '../src/main';
+import { bootstrap, checkTermsCatalog, closeOnSignals } from '../src/main';
 import { KakaoEmulator, startKakaoEmulator } from '../emulator';
 import { EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './lib/embedded-postgres';
 
@@ -106,6 +106,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(env);
+    checkTermsCatalog(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

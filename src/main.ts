@@ -1,8 +1,11 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createApp } from './app.factory';
 import { AppConfig, loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
+import { parseCatalog } from './terms/terms-catalog';
 
 /** How long in-flight requests get to finish after SIGTERM before the process gives up on them. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -31,11 +34,29 @@ export async function bootstrap(config: AppConfig = loadConfig()): Promise<NestF
   return app;
 }
 
+/**
+ * Reads TERMS_CATALOG_FILE before Nest builds the app. The app reads it again when it builds TermsCatalog,
+ * but a failure there surfaces through Nest's exception handler as a stack trace; here it is a ConfigError.
+ */
+export function checkTermsCatalog(config: AppConfig): void {
+  const file = config.termsCatalogFile;
+  let json: string;
+  try {
+    json = readFileSync(file, 'utf8');
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    const reason = code === 'ENOENT' ? 'no such file' : message;
+    throw new ConfigError([`TERMS_CATALOG_FILE (${file}): cannot read ${path.resolve(file)}: ${reason}`]);
+  }
+  parseCatalog(json, file);
+}
+
 /** Process entry point (`node dist/src/main.js`, `npm start`): exits with one clear line on a bad configuration. */
 export function runFromCli(): void {
   let config: AppConfig;
   try {
     config = loadConfig();
+    checkTermsCatalog(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       // One line an operator can act on; no stack trace for a configuration mistake.

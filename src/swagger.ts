@@ -59,6 +59,9 @@ Every login answers a **LoginOutcome** whose \`result\` tells the branch: \`LOGG
 - **basic**: service-to-service callers from \`SERVICE_CLIENTS\`.
 
 Errors always have the shape \`{statusCode, code, message, requestId, details?}\`; branch on \`code\`.
+\`details\` is a list of \`{field, errors}\` when a request fails its schema, an object otherwise (e.g.
+\`{kakaoCode: -101}\`). \`SERVICE_UNAVAILABLE\` is only the answer of \`GET /health/ready\` while the database
+is down.
 
 | code | status |
 | --- | --- |

@@ -1,8 +1,9 @@
+import { getMetadataStorage } from 'class-validator';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildConfig, loadConfig } from './app-config';
-import { ConfigError, validateEnvironment } from './environment';
+import { buildConfig, configWarnings, loadConfig } from './app-config';
+import { ConfigError, Environment, validateEnvironment } from './environment';
 import { PLACEHOLDER_SECRETS, weakSecretReason } from './secrets';
 
 const STRONG = 'k3J9-vQ2x_Lm8pZt4Rw7Yb1Nc6Hd0Fg5Ea2Ss9Uo3Ii';
@@ -81,6 +82,18 @@ describe('configuration', () => {
     expect(c.db).toMatchObject({ migrationsRun: false, poolSize: 25 });
   });
 
+  it('accepts a short SERVICE_CLIENTS secret but warns, naming the client and never the secret', () => {
+    const c = loadConfig(base({ SERVICE_CLIENTS: 'orders:a,billing:0123456789abcdef,legacy:short-secret' }));
+    expect(c.serviceClients.map((client) => client.name)).toEqual(['orders', 'billing', 'legacy']);
+    const warnings = configWarnings(c);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^SERVICE_CLIENTS: the secret of client "orders" is shorter than 16 characters/),
+      expect.stringMatching(/^SERVICE_CLIENTS: the secret of client "legacy" is shorter than 16 characters/),
+    ]);
+    expect(warnings.join(' ')).not.toContain('short-secret');
+    expect(configWarnings(loadConfig(base()))).toEqual([]);
+  });
+
   it.each([
     ['DATABASE_URL', { DATABASE_URL: undefined }],
     ['JWT_SECRET', { JWT_SECRET: undefined }],
@@ -104,6 +117,19 @@ describe('configuration', () => {
     expect(problems[0]).toMatch(new RegExp(`^${name} `));
   });
 
+  it.each([
+    [{ DATABASE_URL: undefined }, 'DATABASE_URL is required'],
+    [{ JWT_SECRET: undefined }, 'JWT_SECRET is required'],
+    [{ TOKEN_ENCRYPTION_KEY: '' }, 'TOKEN_ENCRYPTION_KEY is required'],
+    [{ KAKAO_APP_ID: undefined }, 'KAKAO_APP_ID is required'],
+    [{ PORT: 'eighty' }, 'PORT must be an integer number'],
+    [{ PORT: '70000' }, 'PORT must not be greater than 65535'],
+    [{ DB_MIGRATIONS_RUN: 'maybe' }, 'DB_MIGRATIONS_RUN must be true or false'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV must be one of the following values: development, test, production'],
+  ])('says what is wrong with %p, naming the variable once', (overrides, problem) => {
+    expect(problemsOf(base(overrides))).toEqual([problem]);
+  });
+
   it('reports every bad variable in one message', () => {
     try {
       loadConfig(base({ JWT_SECRET: undefined, KAKAO_APP_ID: undefined }));
@@ -115,6 +141,26 @@ describe('configuration', () => {
       expect((err as Error).message).toContain('KAKAO_APP_ID');
       expect((err as Error).message).not.toContain('\n');
     }
+  });
+
+  it('.env.example lists every variable under a comment that gives its default or says it is required', () => {
+    const lines = readFileSync(path.join(__dirname, '../../.env.example'), 'utf8').split('\n');
+    const names = new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(Environment, '', true, false)
+        .map((m) => m.propertyName),
+    );
+    const undocumented = [...names].filter((name) => {
+      const at = lines.findIndex((line) => line.startsWith(`${name}=`));
+      if (at < 0) return true;
+      // The comment lines right above the block of variables this one belongs to.
+      let i = at;
+      while (i > 0 && /^[A-Z0-9_]+=/.test(lines[i - 1])) i--;
+      const comment: string[] = [];
+      while (i > 0 && lines[i - 1].startsWith('# ')) comment.unshift(lines[--i]);
+      return !/Default|Required/.test(comment.join(' '));
+    });
+    expect(undocumented).toEqual([]);
   });
 
   describe('secret strength', () => {

@@ -169,6 +169,22 @@ export function buildConfig(e: Environment): AppConfig {
   return config;
 }
 
+/** Below this a service client's secret is guessable; refusing it would break deployments that start with one. */
+export const SERVICE_CLIENT_SECRET_MIN_LENGTH = 16;
+
+/**
+ * What is accepted but unwise, logged once at startup. Names, never secrets: the log is read by more
+ * people than the configuration.
+ */
+export function configWarnings(config: AppConfig): string[] {
+  return config.serviceClients
+    .filter((c) => c.secret.length < SERVICE_CLIENT_SECRET_MIN_LENGTH)
+    .map(
+      (c) =>
+        `SERVICE_CLIENTS: the secret of client "${c.name}" is shorter than ${SERVICE_CLIENT_SECRET_MIN_LENGTH} characters; use a long random one`,
+    );
+}
+
 /** Reads, validates and types the configuration; throws ConfigError with one message naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return buildConfig(validateEnvironment(env));

@@ -63,7 +63,7 @@ export class Environment {
 
   @IsOptional()
   @Transform(toBool)
-  @IsBoolean()
+  @IsBoolean({ message: 'must be true or false' })
   DB_MIGRATIONS_RUN?: boolean;
 
   @IsOptional()
@@ -210,12 +210,12 @@ export class Environment {
 
   @IsOptional()
   @Transform(toBool)
-  @IsBoolean()
+  @IsBoolean({ message: 'must be true or false' })
   DEMO_ENABLED?: boolean;
 
   @IsOptional()
   @Transform(toBool)
-  @IsBoolean()
+  @IsBoolean({ message: 'must be true or false' })
   QUEUE_WORKERS?: boolean;
 
   @IsOptional()
@@ -232,11 +232,18 @@ export class ConfigError extends Error {
   }
 }
 
+/** One problem per variable, naming it once: "DATABASE_URL is required", "PORT must be an integer number". */
 function describe(errors: ValidationError[]): string[] {
   return errors.map((e) => {
-    const reasons = Object.values(e.constraints ?? {});
-    // class-validator reports every failed rule; the first one is the most basic ("is required" before format).
-    return `${e.property} ${reasons[reasons.length - 1] ?? 'is invalid'}`;
+    const constraints = e.constraints ?? {};
+    // class-validator reports every rule a value breaks, and an unset variable breaks them all ("must be a
+    // string", "must match…"): what the operator needs to hear is that it is missing.
+    const missing = e.value === undefined || e.value === '';
+    const reasons = Object.values(constraints);
+    const reason = (missing && constraints.isNotEmpty) || reasons[reasons.length - 1] || 'is invalid';
+    // Default messages start with the property name ("PORT must be…"); ours do not.
+    const text = reason.startsWith(`${e.property} `) ? reason.slice(e.property.length + 1) : reason;
+    return `${e.property} ${text}`;
   });
 }
 

@@ -16,14 +16,30 @@ export function readBinding(request: FastifyRequest): string | undefined {
 }
 
 /**
- * Binds login transactions to the browser that started them (RFC 9700 4.7: a state alone does not stop
- * login CSRF if it can be replayed from another browser). HttpOnly and SameSite=Lax: sent on Kakao's
- * top-level redirect back to the callback, never readable by scripts. Reused while valid so that two tabs
- * can log in at once.
+ * The cookie's attributes. HttpOnly and SameSite=Lax: sent on Kakao's top-level redirect back to the callback,
+ * never readable by scripts. Its Path is where the browser sees the login routes: under PUBLIC_URL's path when
+ * a reverse proxy serves the service under a prefix (`https://host/svc` → `/svc/auth/kakao`), or the browser
+ * would not send it back to the callback.
  */
-export function ensureBinding(request: FastifyRequest, reply: FastifyReply, secure: boolean): string {
+export function bindingCookieAttributes(publicUrl: string): string[] {
+  const url = new URL(publicUrl);
+  const prefix = url.pathname.replace(/\/+$/, '');
+  return [
+    `Path=${prefix}/auth/kakao`,
+    'HttpOnly',
+    'SameSite=Lax',
+    'Max-Age=600',
+    ...(url.protocol === 'https:' ? ['Secure'] : []),
+  ];
+}
+
+/**
+ * Binds login transactions to the browser that started them (RFC 9700 4.7: a state alone does not stop
+ * login CSRF if it can be replayed from another browser). Reused while valid so that two tabs can log in at
+ * once.
+ */
+export function ensureBinding(request: FastifyRequest, reply: FastifyReply, publicUrl: string): string {
   const value = readBinding(request) ?? randomBytes(32).toString('base64url');
-  const attributes = ['Path=/auth/kakao', 'HttpOnly', 'SameSite=Lax', 'Max-Age=600', ...(secure ? ['Secure'] : [])];
-  void reply.header('set-cookie', `${BINDING_COOKIE}=${value}; ${attributes.join('; ')}`);
+  void reply.header('set-cookie', `${BINDING_COOKIE}=${value}; ${bindingCookieAttributes(publicUrl).join('; ')}`);
   return value;
 }

@@ -358,10 +358,14 @@ export class KakaoAuthController {
         });
       }
     }
-    const binding = ensureBinding(request, reply, this.config.http.publicUrl.startsWith('https:'));
+    const binding = this.bindBrowser(request, reply);
     // OIDC nonce (≥128 bits): binds the id_token to this transaction.
     const nonce = randomBytes(32).toString('base64url');
     return this.passport.authorizeUrl(context, binding, nonce);
+  }
+
+  private bindBrowser(request: FastifyRequest, reply: FastifyReply): string {
+    return ensureBinding(request, reply, this.config.http.publicUrl);
   }
 }
 

@@ -8,6 +8,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -64,6 +65,11 @@ export class MembersController {
   @Get(':id')
   @ServiceAuth()
   @ApiOperation({ summary: 'A member by id, for other services (HTTP Basic, SERVICE_CLIENTS)' })
+  @ApiParam({
+    name: 'id',
+    description: 'Member id (UUID v4); any other value answers NOT_FOUND',
+    example: '3f2b8c1e-7d4a-4e9b-9c2d-5a6f7e8d9c0b',
+  })
   @ApiOkResponse({ type: MemberDto })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'NOT_FOUND' })
   async byId(@Param('id', MEMBER_ID) id: string): Promise<MemberDto> {

@@ -53,10 +53,6 @@ export function parseCatalog(json: string, source: string): Term[] {
       revocable: t.revocable as boolean,
     };
   });
-  if (!terms.some((t) => t.required)) {
-    // Kakao's consent screen needs at least one required tag in `service_terms` (KAKAO_API.md 1).
-    new Logger('TermsCatalog').warn(`${source} has no required term: service_terms re-consent cannot be offered`);
-  }
   return terms;
 }
 
@@ -83,6 +79,13 @@ export class TermsCatalog implements OnApplicationBootstrap {
     }
     this.terms = parseCatalog(json, config.termsCatalogFile);
     this.byTag = new Map(this.terms.map((t) => [t.tag, t]));
+    // Warned here, not in parseCatalog, which the start-up check runs too: once per start, in the app's log.
+    if (!this.terms.some((t) => t.required)) {
+      // Kakao's consent screen needs at least one required tag in `service_terms` (KAKAO_API.md 1).
+      new Logger('TermsCatalog').warn(
+        `${config.termsCatalogFile} has no required term: service_terms re-consent cannot be offered`,
+      );
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -7,6 +7,7 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { Public } from '../common/auth/public.decorator';
@@ -81,6 +82,7 @@ export class TermsController {
     description:
       'Revoked at Kakao too (/v2/user/revoke/service_terms) when Kakao holds the agreement; Kakao no longer knowing the user (-101, -103) counts as revoked there. A term not agreed is a no-op.',
   })
+  @ApiParam({ name: 'tag', description: 'Tag of an optional, revocable term of the catalog', example: 'marketing' })
   @ApiNoContentResponse({ description: 'Revoked (or was not agreed)' })
   @ApiConflictResponse({ type: ErrorResponse, description: 'TERM_NOT_REVOCABLE' })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'UNKNOWN_TERM' })

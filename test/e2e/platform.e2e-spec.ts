@@ -24,7 +24,11 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
   beforeAll(async () => {
     t = await startTestApp({
       imports: [ProbeModule],
-      env: { LOG_LEVEL: 'info', ALLOWED_RETURN_URLS: 'https://app.example.com/auth' },
+      env: {
+        LOG_LEVEL: 'info',
+        ALLOWED_RETURN_URLS: 'https://app.example.com/auth',
+        SERVICE_CLIENTS: 'reports:tiny-secret,billing:a-long-random-client-secret',
+      },
     });
   });
   afterAll(() => t.close());
@@ -381,6 +385,48 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
       const callback = doc.paths['/auth/kakao/callback'].get as Operation;
       expect(callback.responses['403'].description).toContain('KAKAO_ACCESS_DENIED');
       expect(callback.responses['502'].description).toContain('KAKAO_UNAVAILABLE');
+    });
+
+    it('declares details as what the errors carry: a per-field list or an object', async () => {
+      const doc = await json(await fetch(`${t.url}/docs-json`));
+      const { code, details } = doc.components.schemas.ErrorResponse.properties;
+      expect(details.type).toBeUndefined();
+      expect(details.oneOf).toEqual([
+        expect.objectContaining({
+          type: 'array',
+          items: expect.objectContaining({
+            required: ['field', 'errors'],
+            properties: {
+              field: expect.objectContaining({ type: 'string' }),
+              errors: expect.objectContaining({ type: 'array' }),
+            },
+          }),
+        }),
+        expect.objectContaining({ type: 'object' }),
+      ]);
+      expect(Array.isArray(details.example)).toBe(true);
+      // Not one of API.md's codes: only the readiness check answers it, which the schema says.
+      expect(code.enum).toContain('SERVICE_UNAVAILABLE');
+      expect(code.description).toContain('SERVICE_UNAVAILABLE is only');
+    });
+
+    it('gives the path parameters an example', async () => {
+      const doc = await json(await fetch(`${t.url}/docs-json`));
+      // Nest puts a parameter's example in its schema, which is where Swagger UI reads it.
+      const example = (path: string, method: string, name: string) =>
+        (
+          doc.paths[path][method].parameters as Array<{ name: string; in: string; schema?: { example?: unknown } }>
+        ).find((p) => p.name === name && p.in === 'path')?.schema?.example;
+      expect(example('/members/me/terms/{tag}', 'delete', 'tag')).toBe('marketing');
+      expect(example('/members/{id}', 'get', 'id')).toMatch(UUID);
+    });
+  });
+
+  describe('configuration', () => {
+    it('warns once at startup about a short SERVICE_CLIENTS secret, naming the client, never the secret', () => {
+      const warnings = t.logs.filter((l) => l.level === 40 && String(l.msg).startsWith('SERVICE_CLIENTS:'));
+      expect(warnings.map((l) => l.msg)).toEqual([expect.stringContaining('client "reports" is shorter than 16')]);
+      expect(JSON.stringify(t.logs)).not.toContain('tiny-secret');
     });
   });
 

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/lib/embedded-postgres';
 import { startTestApp } from '../support/app';
@@ -14,8 +16,31 @@ describe('the service as a process', () => {
       expect(code).toBe(1);
       const lines = stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^Invalid configuration: .*JWT_SECRET/);
+      expect(lines[0]).toBe('Invalid configuration: JWT_SECRET is required');
       expect(stderr).not.toMatch(/\n\s+at /);
+      expect(stdout).toBe('');
+    });
+
+    it.each([
+      ['is missing', null, /^Invalid configuration: TERMS_CATALOG_FILE \(\S+\): cannot read \S+: no such file$/],
+      [
+        'is not JSON',
+        '[{"tag": "service_20230810",',
+        /^Invalid configuration: TERMS_CATALOG_FILE \(\S+\): not valid JSON/,
+      ],
+      [
+        'has an entry of the wrong shape',
+        JSON.stringify([{ tag: 'service_20230810', title: 'Terms', required: true, revocable: false }]),
+        /^Invalid configuration: TERMS_CATALOG_FILE \(\S+\): entry 0: url must be an http\(s\) URL$/,
+      ],
+    ])('names TERMS_CATALOG_FILE and the file when it %s, in one line', async (_why, content, expected) => {
+      const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'terms-')), 'terms.json');
+      if (content !== null) writeFileSync(file, content);
+      const { code, stderr, stdout } = await run('node', [MAIN_JS], testEnvironment({ TERMS_CATALOG_FILE: file }))
+        .exited;
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(expected)]);
+      expect(stderr).toContain(file);
       expect(stdout).toBe('');
     });
 

@@ -1,0 +1,39 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BINDING_COOKIE, ensureBinding } from './binding-cookie';
+
+/** The Set-Cookie header ensureBinding writes for a request without a binding, under `publicUrl`. */
+function setCookie(publicUrl: string, cookie?: string): string {
+  const headers: Record<string, string> = {};
+  const reply = { header: (name: string, value: string) => (headers[name] = value) } as unknown as FastifyReply;
+  const request = { headers: cookie ? { cookie } : {} } as FastifyRequest;
+  ensureBinding(request, reply, publicUrl);
+  return headers['set-cookie'];
+}
+
+const attributes = (header: string) => header.split('; ').slice(1);
+
+describe('the browser-binding cookie', () => {
+  it('is scoped to /auth/kakao under a root PUBLIC_URL, HttpOnly, Lax, short-lived', () => {
+    const header = setCookie('http://localhost:3000');
+    expect(header).toMatch(new RegExp(`^${BINDING_COOKIE}=[A-Za-z0-9_-]{43}; `));
+    expect(attributes(header)).toEqual(['Path=/auth/kakao', 'HttpOnly', 'SameSite=Lax', 'Max-Age=600']);
+  });
+
+  it("is scoped under PUBLIC_URL's path prefix, where the browser sees the callback", () => {
+    expect(attributes(setCookie('https://auth.example.com/svc'))).toEqual([
+      'Path=/svc/auth/kakao',
+      'HttpOnly',
+      'SameSite=Lax',
+      'Max-Age=600',
+      'Secure',
+    ]);
+    expect(attributes(setCookie('https://auth.example.com/a/b/'))[0]).toBe('Path=/a/b/auth/kakao');
+  });
+
+  it('keeps a valid binding the browser already has', () => {
+    const value = 'x'.repeat(43);
+    expect(setCookie('http://localhost:3000', `other=1; ${BINDING_COOKIE}=${value}`)).toMatch(
+      new RegExp(`^${BINDING_COOKIE}=${value}; `),
+    );
+  });
+});
