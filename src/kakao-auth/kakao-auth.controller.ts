@@ -190,6 +190,8 @@ export class KakaoAuthController {
         requireIdToken: true,
         returnTo: tx.returnTo,
         transactionCreatedAt: tx.createdAt,
+        // The browser that just proved its binding is the one a consentUrl sends back to Kakao.
+        bindBrowser: () => this.bindBrowser(request, reply),
         requestId,
       });
     } catch (err) {
@@ -217,7 +219,12 @@ export class KakaoAuthController {
   })
   @ApiOkResponse({ type: LoginOutcomeDto })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'REDIRECT_URI_NOT_ALLOWED, KAKAO_TOKEN_EXCHANGE_FAILED' })
-  async code(@Body() body: CodeLoginRequestDto, @RequestId() requestId: string): Promise<LoginOutcomeDto> {
+  async code(
+    @Body() body: CodeLoginRequestDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @RequestId() requestId: string,
+  ): Promise<LoginOutcomeDto> {
     const { profile, kakaoTerms, tokens } = await this.logins.fromCode(body);
     return toLoginOutcomeDto(
       await this.logins.complete({
@@ -229,6 +236,8 @@ export class KakaoAuthController {
         // The front-end's JavaScript SDK may have got the code, so its key can be the id_token's audience.
         audiences: [this.config.kakao.restApiKey, ...this.config.kakao.extraAudiences],
         requireIdToken: false,
+        // The front-end's browser, as for POST /auth/kakao/authorize-url: the cookie comes with this answer.
+        bindBrowser: () => this.bindBrowser(request, reply),
         requestId,
       }),
     );

@@ -23,6 +23,7 @@ import { hashToken, SessionsService } from '../tokens/sessions.service';
 import type { LoginIntent } from './login-transactions.repository';
 import { LoginTransactionsRepository } from './login-transactions.repository';
 import { KakaoAccount, KakaoAccountReader } from './kakao-account.reader';
+import { KakaoPassport } from './kakao-passport';
 import { KakaoTermsRead, TermsMissing, TermsService } from '../terms/terms.service';
 
 export const TICKET_TTL_SECONDS = 60;
@@ -55,6 +56,18 @@ export interface KakaoLoginInput {
   transactionCreatedAt?: Date;
   /** False when the member is signed in already and gets no tokens back (link from my page). */
   startSession?: boolean;
+  /**
+   * The browser the outcome goes back to, bound for a new login transaction (its cookie set on the response
+   * when it had none). Given, a consentUrl is Kakao's own authorize URL; absent (native apps), it is this
+   * service's login URL, which binds whichever browser opens it.
+   */
+  bindBrowser?: () => string;
+}
+
+/** What a consentUrl asks Kakao for: consent items (`scope`) or service terms (`service_terms`). */
+interface ConsentAsk {
+  scope?: string[];
+  serviceTerms?: string[];
 }
 
 /** What a login waiting for required terms needs to finish (sealed in the terms ticket). */
@@ -128,8 +141,12 @@ export class KakaoLoginService {
     private readonly accounts: KakaoAccountReader,
     private readonly terms: TermsService,
     private readonly unlinks: KakaoUnlinks,
+    private readonly passport: KakaoPassport,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
+
+  /** The consent each consentUrl of a fresh outcome asks, until `pointConsentAtKakao` turns it into Kakao's URL. */
+  private readonly consentAsks = new WeakMap<LoginOutcome, ConsentAsk>();
 
   async complete(input: KakaoLoginInput): Promise<LoginOutcome> {
     // Kakao Sync terms are read at every Kakao login: with the user (KakaoAccountReader) when the caller read
@@ -142,9 +159,9 @@ export class KakaoLoginService {
     const withTerms = { ...input, kakaoTerms, kakaoAuthTime: claims?.auth_time ?? claims?.iat };
     switch (input.intent) {
       case 'login':
-        return this.login(withTerms);
+        return this.pointConsentAtKakao(await this.login(withTerms), input);
       case 'link':
-        return this.link(withTerms);
+        return this.pointConsentAtKakao(await this.link(withTerms), input);
       case 'recertify':
         return this.recertify(withTerms);
     }
@@ -315,11 +332,11 @@ export class KakaoLoginService {
         );
         return { result: 'DEACTIVATED_MEMBER' };
       case 'MANDATORY_ITEMS_NOT_AGREED':
-        return {
-          result: 'MANDATORY_ITEMS_NOT_AGREED',
-          missingItems: decision.missingItems,
-          consentUrl: this.loginUrl({ scope: decision.missingItems }, input.returnTo),
-        };
+        return this.askConsent(
+          { result: 'MANDATORY_ITEMS_NOT_AGREED', missingItems: decision.missingItems },
+          { scope: decision.missingItems },
+          input,
+        );
       case 'LINK_REQUIRED':
       case 'VERIFICATION_REQUIRED': {
         const candidate = await this.members.findById(decision.memberId, manager);
@@ -536,21 +553,46 @@ export class KakaoLoginService {
     // is asked. Either way the missing ones are all required, so the "at least one required tag" rule holds.
     const read = input.kakaoTerms;
     const atKakao = read?.ok ? err.missing.filter((tag) => read.terms.some((t) => t.tag === tag)) : [];
-    return {
-      result: 'TERMS_REQUIRED',
-      termsTicket,
-      missingTerms: err.missing,
-      consentUrl: this.loginUrl({ service_terms: atKakao.length ? atKakao : err.missing }, input.returnTo),
-    };
+    return this.askConsent(
+      { result: 'TERMS_REQUIRED', termsTicket, missingTerms: err.missing },
+      { serviceTerms: atKakao.length ? atKakao : err.missing },
+      input,
+    );
   }
 
   /**
-   * Where the person gives Kakao what is missing: a new Kakao login through this service (which sets the
-   * browser binding) asking exactly those items (`scope=`) or terms (`service_terms=`).
+   * An outcome that sends the person to Kakao for what is missing, with this service's login URL for now:
+   * the login transaction behind Kakao's own URL is only written once the deciding database transaction is
+   * over (`pointConsentAtKakao`), never on a second connection while it holds the first.
    */
-  private loginUrl(params: { scope?: string[]; service_terms?: string[] }, returnTo?: string | null): string {
-    const url = new URL('/auth/kakao/login', this.config.http.publicUrl);
-    for (const [name, values] of Object.entries(params)) url.searchParams.set(name, values.join(','));
+  private askConsent(outcome: LoginOutcome, ask: ConsentAsk, input: KakaoLoginInput): LoginOutcome {
+    const withUrl = { ...outcome, consentUrl: this.loginUrl(ask, input.returnTo) };
+    this.consentAsks.set(withUrl, ask);
+    return withUrl;
+  }
+
+  /**
+   * API.md's consentUrl is Kakao's authorize URL asking exactly what is missing: a new login transaction
+   * (state, nonce, PKCE) bound to the browser the outcome goes back to, so that following the URL comes back
+   * through the callback like any login.
+   */
+  private async pointConsentAtKakao(outcome: LoginOutcome, input: KakaoLoginInput): Promise<LoginOutcome> {
+    const ask = this.consentAsks.get(outcome);
+    if (!ask || !input.bindBrowser) return outcome;
+    const context = { intent: 'login' as const, ...ask, returnTo: input.returnTo ?? undefined };
+    const nonce = randomBytes(32).toString('base64url');
+    return { ...outcome, consentUrl: await this.passport.authorizeUrl(context, input.bindBrowser(), nonce) };
+  }
+
+  /**
+   * Where the person gives Kakao what is missing when no browser is known (native apps): a new Kakao login
+   * through this service (which binds the browser that opens it) asking exactly those items or terms.
+   */
+  private loginUrl(ask: ConsentAsk, returnTo?: string | null): string {
+    // Appended, not resolved: PUBLIC_URL may carry a reverse proxy's path prefix.
+    const url = new URL(`${this.config.http.publicUrl.replace(/\/+$/, '')}/auth/kakao/login`);
+    if (ask.scope) url.searchParams.set('scope', ask.scope.join(','));
+    if (ask.serviceTerms) url.searchParams.set('service_terms', ask.serviceTerms.join(','));
     if (returnTo) url.searchParams.set('returnTo', returnTo);
     return url.toString();
   }

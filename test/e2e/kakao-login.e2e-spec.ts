@@ -239,15 +239,22 @@ describe('Kakao login', () => {
         status: 403,
         body: { msg: 'not allowed', code: -3 },
       });
-      const { callback } = await browserLogin(bed, { userId: PERSONA.termsMissing, returnTo: `${FRONTEND}/done` });
+      const { callback, cookie } = await browserLogin(bed, {
+        userId: PERSONA.termsMissing,
+        returnTo: `${FRONTEND}/done`,
+      });
       const ticket = new URL(callback.headers.get('location')!).searchParams.get('ticket')!;
       const outcome = (await call(bed.t, 'POST', '/auth/tickets/exchange', { body: { ticket } })).body;
       expect(outcome.result).toBe('TERMS_REQUIRED');
       expect(outcome.missingTerms.length).toBeGreaterThan(0);
       const consentUrl = new URL(outcome.consentUrl);
-      expect(consentUrl.pathname).toBe('/auth/kakao/login');
+      expect(consentUrl.origin + consentUrl.pathname).toBe(`${bed.kakao.url}/oauth/authorize`);
       expect(consentUrl.searchParams.get('service_terms')!.split(',')).toEqual(outcome.missingTerms);
-      expect(consentUrl.searchParams.get('returnTo')).toBe(`${FRONTEND}/done`);
+      // Followed by the same browser, it comes back through the callback to the same front-end page.
+      const again = await browserLogin(bed, { userId: PERSONA.termsMissing, start: outcome.consentUrl, cookie });
+      expect(again.callback.status).toBe(303);
+      const back = new URL(again.callback.headers.get('location')!);
+      expect(back.origin + back.pathname).toBe(`${FRONTEND}/done`);
     });
 
     it('maps Cancel to KAKAO_ACCESS_DENIED, and prompt=none for a stranger to KAKAO_CONSENT_REQUIRED', async () => {

@@ -3,7 +3,7 @@ import type { Persona } from '../../emulator';
 import { json } from '../support/app';
 import { call, signup } from '../support/http';
 import { waitForMail } from '../support/mail';
-import { browserLogin, KakaoTestBed, startWithKakao } from '../support/kakao';
+import { browserLogin, HYBRID_REDIRECT, hybridCode, KakaoTestBed, startWithKakao } from '../support/kakao';
 
 describe('matching Kakao users to existing members', () => {
   let bed: KakaoTestBed;
@@ -160,8 +160,55 @@ describe('matching Kakao users to existing members', () => {
     const outcome = await kakaoLogin(p.id);
     expect(outcome.result).toBe('MANDATORY_ITEMS_NOT_AGREED');
     expect(outcome.missingItems).toEqual(['account_email']);
-    expect(new URL(outcome.consentUrl).searchParams.get('scope')).toBe('account_email');
+    // Kakao's own authorize URL (API.md: "authorize URL with scope="), asking the missing item again.
+    const consent = new URL(outcome.consentUrl);
+    expect(consent.origin + consent.pathname).toBe(`${bed.kakao.url}/oauth/authorize`);
+    expect(consent.searchParams.get('scope')!.split(' ')).toContain('account_email');
+    expect(consent.searchParams.get('code_challenge_method')).toBe('S256');
     expect(await members()).toBe(before);
+  });
+
+  it("hybrid flow: the consentUrl is Kakao's, bound to the front-end's browser by this answer's cookie", async () => {
+    const p = person({ declines: ['account_email'] });
+    const res = await fetch(`${bed.t.url}/auth/kakao/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: await hybridCode(bed, p.id), redirectUri: HYBRID_REDIRECT }),
+    });
+    const outcome = await json(res);
+    expect(outcome.result).toBe('MANDATORY_ITEMS_NOT_AGREED');
+    const cookie = res.headers.get('set-cookie')!.split(';')[0];
+    const again = await browserLogin(bed, {
+      userId: p.id,
+      start: outcome.consentUrl,
+      cookie,
+      kakaoQuery: { emulator_agree: 'all' },
+    });
+    expect(again.callback.status).toBe(200);
+    expect((await json(again.callback)).result).toBe('SIGNED_UP');
+    // Another browser (no cookie) cannot finish it: the binding is what stops login CSRF.
+    const stranger = await call(bed.t, 'POST', '/auth/kakao/code', {
+      body: { code: await hybridCode(bed, person({ declines: ['account_email'] }).id), redirectUri: HYBRID_REDIRECT },
+    });
+    const foreign = await browserLogin(bed, { userId: p.id, start: stranger.body.consentUrl, cookie: 'x=y' });
+    expect((await json(foreign.callback)).code).toBe('INVALID_STATE');
+  });
+
+  it("native login: no browser is known, so the consentUrl is this service's login URL, which binds the one opening it", async () => {
+    const p = person({ declines: ['account_email'] });
+    const tokens = await bed.kakao.issueTokensFor(p.id);
+    const res = await call(bed.t, 'POST', '/auth/kakao/native', { body: { accessToken: tokens.access_token } });
+    expect(res.body.result).toBe('MANDATORY_ITEMS_NOT_AGREED');
+    const consent = new URL(res.body.consentUrl);
+    // The test service listens on a random port, not PUBLIC_URL's: its path and query are what it handed out.
+    expect(consent.pathname).toBe('/auth/kakao/login');
+    expect(consent.searchParams.get('scope')).toBe('account_email');
+    const again = await browserLogin(bed, {
+      userId: p.id,
+      start: `${bed.t.url}${consent.pathname}${consent.search}`,
+      kakaoQuery: { emulator_agree: 'all' },
+    });
+    expect((await json(again.callback)).result).toBe('SIGNED_UP');
   });
 
   it('nothing matches: SIGNED_UP in one step', async () => {

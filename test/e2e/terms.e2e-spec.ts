@@ -132,12 +132,14 @@ describe('Kakao Sync terms (TermsModule)', () => {
     });
 
     it('Kakao re-consent path: the consentUrl asks Kakao for exactly those terms, then the login finishes', async () => {
-      const first = await json((await browserLogin(bed, { userId: PERSONA.termsMissing })).callback);
-      // The test service listens on a random port; the URL's path and query are what it handed out.
-      const consent = new URL(first.consentUrl);
+      const login = await browserLogin(bed, { userId: PERSONA.termsMissing });
+      const first = await json(login.callback);
+      // Kakao's authorize URL, bound to the browser that got it: that browser follows it.
+      expect(new URL(first.consentUrl).origin).toBe(new URL(bed.kakao.url).origin);
       const again = await browserLogin(bed, {
         userId: PERSONA.termsMissing,
-        start: `${bed.t.url}${consent.pathname}${consent.search}`,
+        start: first.consentUrl,
+        cookie: login.cookie,
       });
       const asked = bed.kakao.requests({ path: '/oauth/authorize' }).at(-1)!;
       expect(asked.query.service_terms).toBe('privacy_2024');

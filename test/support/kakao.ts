@@ -82,17 +82,27 @@ export async function browserLogin(
     query?: Record<string, string>;
     kakaoQuery?: Record<string, string>;
     cookie?: string;
-    /** Start here instead of /auth/kakao/login (e.g. a consentUrl the service handed out). */
+    /**
+     * Start here instead of /auth/kakao/login: a service URL, or Kakao's authorize URL itself (a consentUrl
+     * the service handed out, followed with the browser's `cookie`).
+     */
     start?: string;
   } = {},
 ): Promise<BrowserLogin> {
   const start = new URL(options.start ?? `${bed.t.url}/auth/kakao/login`);
-  if (options.returnTo) start.searchParams.set('returnTo', options.returnTo);
-  for (const [k, v] of Object.entries(options.query ?? {})) start.searchParams.set(k, v);
-  const first = await fetch(start, { redirect: 'manual', headers: options.cookie ? { cookie: options.cookie } : {} });
-  if (first.status !== 302) throw new Error(`login start answered ${first.status}: ${await first.text()}`);
-  const cookie = options.cookie ?? (first.headers.get('set-cookie') ?? '').split(';')[0];
-  const authorize = new URL(first.headers.get('location')!);
+  let cookie: string;
+  let authorize: URL;
+  if (start.origin === new URL(bed.kakao.url).origin) {
+    cookie = options.cookie ?? '';
+    authorize = start;
+  } else {
+    if (options.returnTo) start.searchParams.set('returnTo', options.returnTo);
+    for (const [k, v] of Object.entries(options.query ?? {})) start.searchParams.set(k, v);
+    const first = await fetch(start, { redirect: 'manual', headers: options.cookie ? { cookie: options.cookie } : {} });
+    if (first.status !== 302) throw new Error(`login start answered ${first.status}: ${await first.text()}`);
+    cookie = options.cookie ?? (first.headers.get('set-cookie') ?? '').split(';')[0];
+    authorize = new URL(first.headers.get('location')!);
+  }
   if (options.userId) authorize.searchParams.set('emulator_user', options.userId);
   for (const [k, v] of Object.entries(options.kakaoQuery ?? {})) authorize.searchParams.set(k, v);
   const atKakao = await fetch(authorize, { redirect: 'manual' });
