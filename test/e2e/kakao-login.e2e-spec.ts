@@ -13,6 +13,12 @@ import {
 
 describe('Kakao login', () => {
   let bed: KakaoTestBed;
+
+  /** Refused by validation, before any call to Kakao. */
+  async function expectValidationFailed(path: string, body: Record<string, unknown>): Promise<void> {
+    const res = await call(bed.t, 'POST', path, { body });
+    expect({ body, status: res.status, code: res.body.code }).toEqual({ body, status: 400, code: 'VALIDATION_FAILED' });
+  }
   beforeAll(async () => {
     bed = await startWithKakao({ env: { KAKAO_HTTP_TIMEOUT_MS: '800', LOG_LEVEL: 'warn' } });
   });
@@ -431,12 +437,7 @@ describe('Kakao login', () => {
         { code: 'some-code', redirectUri: '' },
         { code: await codeFor(PERSONA.full), redirectUri: HYBRID_REDIRECT, nonce: '' },
       ]) {
-        const res = await call(bed.t, 'POST', '/auth/kakao/code', { body });
-        expect({ body, status: res.status, code: res.body.code }).toEqual({
-          body,
-          status: 400,
-          code: 'VALIDATION_FAILED',
-        });
+        await expectValidationFailed('/auth/kakao/code', body);
       }
       expect(bed.kakao.callCount('POST', '/oauth/token')).toBe(tokenCalls);
     });
@@ -497,12 +498,7 @@ describe('Kakao login', () => {
         { accessToken: tokens.access_token, nonce: 'n' },
         { accessToken: tokens.access_token, idToken: null, nonce: 'n' },
       ]) {
-        const res = await call(bed.t, 'POST', '/auth/kakao/native', { body });
-        expect({ body, status: res.status, code: res.body.code }).toEqual({
-          body,
-          status: 400,
-          code: 'VALIDATION_FAILED',
-        });
+        await expectValidationFailed('/auth/kakao/native', body);
       }
       expect(bed.kakao.callCount('GET', '/v1/user/access_token_info')).toBe(calls);
       const withNonce = await call(bed.t, 'POST', '/auth/kakao/native', {
