@@ -89,6 +89,8 @@ interface LinkTicketContent {
   tokens: KakaoTokenResponse;
   kakaoTerms?: KakaoTermsRead;
   kakaoAuthTime?: number;
+  /** Where the login that matched wanted the person back: a consentUrl after the link still goes there. */
+  returnTo?: string | null;
 }
 
 /**
@@ -346,6 +348,7 @@ export class KakaoLoginService {
           tokens: input.tokens,
           kakaoTerms: input.kakaoTerms,
           kakaoAuthTime: input.kakaoAuthTime,
+          returnTo: input.returnTo,
         };
         await this.members.createLinkTicket(manager, {
           ticketHash: hashToken(linkTicket),
@@ -438,6 +441,7 @@ export class KakaoLoginService {
       kakaoTerms: extra.kakaoTerms ?? content.kakaoTerms,
       agreedTags: extra.agreedTags,
       kakaoAuthTime: content.kakaoAuthTime,
+      returnTo: content.returnTo,
     };
     try {
       return await this.dataSource.transaction(async (manager): Promise<LoginOutcome> => {

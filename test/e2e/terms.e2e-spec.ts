@@ -219,6 +219,31 @@ describe('Kakao Sync terms (TermsModule)', () => {
       expect(agreed.body.result).toBe('LINKED');
       expect(agreed.body.member.identities[0].providerUserId).toBe(kakaoId);
     });
+
+    it("after a link confirmed from a redirect login, the consentUrl still returns to that login's returnTo", async () => {
+      const email = uniqueEmail('terms-link-return');
+      const signup = await call(bed.t, 'POST', '/auth/signup', {
+        body: { email, password: 'correct horse battery staple', name: '복귀약관' },
+      });
+      await bed.t.db.query(`UPDATE members SET email_verified = true WHERE id = $1`, [signup.body.member.id]);
+      const kakaoId = newPersona(bed, {
+        name: '복귀약관',
+        email,
+        linked: true,
+        connectedAt: '2024-01-01T00:00:00Z',
+        agreedTerms: ['service_2024'],
+      });
+      const returnTo = `${FRONTEND}/after-link`;
+      const { callback } = await browserLogin(bed, { userId: kakaoId, returnTo });
+      const ticket = new URL(callback.headers.get('location')!).searchParams.get('ticket')!;
+      const matched = await call(bed.t, 'POST', '/auth/tickets/exchange', { body: { ticket } });
+      expect(matched.body.result).toBe('LINK_REQUIRED');
+      const confirm = await call(bed.t, 'POST', '/auth/link/confirm', {
+        body: { linkTicket: matched.body.linkTicket },
+      });
+      expect(confirm.body.result).toBe('TERMS_REQUIRED');
+      expect(new URL(confirm.body.consentUrl).searchParams.get('returnTo')).toBe(returnTo);
+    });
   });
 
   describe('my page', () => {
