@@ -12,7 +12,9 @@ describe('toE164', () => {
     ['+390612345678', '+390612345678'],
     // Korea's trunk 0 written without a separator.
     ['+8201012345678', '+821012345678'],
-    // Elsewhere a leading 0 belongs to the number (Italy's landlines).
+    // Other countries' trunk 0 goes too (the UK writes London as 020) …
+    ['+44 020 7946 0958', '+442079460958'],
+    // … except where the 0 belongs to the number (Italy's landlines).
     ['+39 06 1234 5678', '+390612345678'],
   ])('%s → %s', (input, expected) => expect(toE164(input)).toBe(expected));
 
@@ -85,6 +87,10 @@ describe('toKakaoProfile: odd but well-formed answers', () => {
     expect(toKakaoProfile({ id }).connectedAt).toBeNull();
     expect(toDate('2022-04-11T01:45:28Z')?.toISOString()).toBe('2022-04-11T01:45:28.000Z');
     expect(toDate('2022-04-11T10:45:28.5+09:00')?.toISOString()).toBe('2022-04-11T01:45:28.500Z');
+    // A day the calendar does not have is absent, not rolled over into the next month.
+    expect(toDate('2024-02-30T00:00:00Z')).toBeNull();
+    expect(toDate('2023-02-29T00:00:00Z')).toBeNull();
+    expect(toDate('2024-02-29T23:59:59+09:00')?.toISOString()).toBe('2024-02-29T14:59:59.000Z');
   });
 
   it('counts an item as agreed only when its value is present and a string', () => {

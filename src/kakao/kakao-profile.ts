@@ -57,11 +57,14 @@ const ITEMS: Array<{ id: string; needs: keyof KakaoAccountRaw; has: (a: KakaoAcc
 
 /** Korea's country code: Kakao writes its numbers with the national trunk prefix 0 (`+82 010-…`). */
 const KOREA = '82';
+/** Country codes whose numbers begin with a 0 that is part of them, not a trunk prefix (Italy, San Marino, Vatican). */
+const ZERO_IS_PART_OF_THE_NUMBER = new Set(['39', '378', '379']);
 
 /**
  * Kakao's phone format (`+82 010-1234-5678`, `+82 10 1234 5678`) to E.164 (`+821012345678`). A number already
- * in E.164 is kept. The trunk prefix 0 is dropped only for Korea: elsewhere a leading 0 may be part of the
- * number (Italy: `+39 06 1234 5678` is `+390612345678`). Anything unparseable is kept as null, not guessed.
+ * in E.164 is kept. A national trunk prefix 0 after the country code is dropped (`+44 020 …` is `+4420…`),
+ * except where the 0 is part of the number (Italy: `+39 06 1234 5678` is `+390612345678`). Anything
+ * unparseable is kept as null, not guessed.
  */
 export function toE164(phone: string | undefined): string | null {
   if (typeof phone !== 'string') return null;
@@ -75,7 +78,7 @@ export function toE164(phone: string | undefined): string | null {
   if (!match) return null;
   const national = match[2].replace(/[\s-]/g, '');
   if (!/^\d{4,14}$/.test(national)) return null;
-  const digits = `${match[1]}${match[1] === KOREA ? national.replace(/^0/, '') : national}`;
+  const digits = `${match[1]}${ZERO_IS_PART_OF_THE_NUMBER.has(match[1]) ? national : national.replace(/^0/, '')}`;
   return digits.length <= 15 ? `+${digits}` : null;
 }
 
@@ -85,7 +88,11 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\
 export function toDate(value: unknown): Date | null {
   if (typeof value !== 'string' || !RFC3339.test(value)) return null;
   const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
+  if (Number.isNaN(date.getTime())) return null;
+  // JavaScript rolls an impossible day over (2024-02-30 → March 1st): the calendar date must exist as written.
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  const written = new Date(Date.UTC(year, month - 1, day));
+  return written.getUTCMonth() === month - 1 && written.getUTCDate() === day ? date : null;
 }
 
 export function toKakaoProfile(user: KakaoUserRaw): KakaoProfile {

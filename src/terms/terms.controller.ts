@@ -66,7 +66,7 @@ export class TermsController {
   @ApiOperation({
     summary: 'Read the member’s agreements from Kakao again (/v2/user/service_terms)',
     description:
-      'When Kakao no longer knows the user (-101 not linked, -103 dormant), Kakao holds no agreement: the optional consents given through Kakao Sync lapse as with an unlink, required terms stand.',
+      'When the user is no longer linked to the app at Kakao (-101), Kakao holds no agreement: the optional consents given through Kakao Sync lapse as with an unlink, required terms stand.',
   })
   @ApiOkResponse({ type: MemberTermsDto })
   @ApiBadGatewayResponse({ type: ErrorResponse, description: 'KAKAO_UNAVAILABLE (the state is marked stale)' })
@@ -80,7 +80,7 @@ export class TermsController {
   @ApiOperation({
     summary: 'Revoke an optional term',
     description:
-      'Revoked at Kakao too (/v2/user/revoke/service_terms) when Kakao holds the agreement; Kakao no longer knowing the user (-101, -103) counts as revoked there. A term not agreed is a no-op.',
+      'Revoked at Kakao too (/v2/user/revoke/service_terms) when Kakao holds the agreement; The user no longer linked to the app at Kakao (-101) counts as revoked there. A term not agreed is a no-op.',
   })
   @ApiParam({ name: 'tag', description: 'Tag of an optional, revocable term of the catalog', example: 'marketing' })
   @ApiNoContentResponse({ description: 'Revoked (or was not agreed)' })

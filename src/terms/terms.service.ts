@@ -47,15 +47,16 @@ export const TERMS_TICKET_TTL_SECONDS = 600;
 type Target = { accessToken: string } | { userId: string };
 
 /**
- * Kakao no longer knows this user for the app: not linked (-101; the unlink webhook may have been missed) or
- * a dormant or deleted account (-103), KAKAO_API.md 8. The client's error carries the kapi code, however it
+ * The user is no longer linked to the app at Kakao (-101, KAKAO_API.md 8; the unlink webhook may have been
+ * missed), and Kakao's unlink took their service-terms agreements with it. A dormant account (-103) is not
+ * that: Kakao keeps its agreements, so it stays a refusal. The client's error carries the kapi code, however it
  * maps it to our codes (`kakaoCode`, also in `details`).
  */
-export function kakaoForgotUser(error: unknown): boolean {
+export function kakaoUnlinkedUser(error: unknown): boolean {
   if (!(error instanceof AppException)) return false;
   const fromDetails = (error.details as { kakaoCode?: unknown } | undefined)?.kakaoCode;
   const code = (error as AppException & { kakaoCode?: unknown }).kakaoCode ?? fromDetails;
-  return code === -101 || code === -103;
+  return code === -101;
 }
 
 const toAnswer = (t: KakaoServiceTerm): KakaoTermAnswer => ({
@@ -196,8 +197,8 @@ export class TermsService implements OnModuleInit {
   /**
    * `DELETE /members/me/terms/{tag}`: only optional, revocable terms. When Kakao holds the agreement it is
    * revoked there first (`/v2/user/revoke/service_terms`); if Kakao refuses, nothing changes here either,
-   * or the next sync would bring the agreement back. Kakao no longer knowing the user (see `kakaoForgotUser`)
-   * is not a refusal: its unlink already took the agreement, so the revocation is done there.
+   * or the next sync would bring the agreement back. The user no longer linked at Kakao (see
+   * `kakaoUnlinkedUser`) is not a refusal: its unlink already took the agreement, so the revocation is done.
    */
   async revoke(memberId: string, tag: string, requestId?: string): Promise<void> {
     const [term] = this.catalog.known([tag]).map((t) => this.catalog.get(t)!);
@@ -213,7 +214,7 @@ export class TermsService implements OnModuleInit {
         await this.kakao.revokeServiceTerms({ userId: kakaoId }, [tag]);
         atKakao = 'revoked';
       } catch (err) {
-        if (!kakaoForgotUser(err)) throw err;
+        if (!kakaoUnlinkedUser(err)) throw err;
         atKakao = 'not-linked';
       }
     }
@@ -254,13 +255,13 @@ export class TermsService implements OnModuleInit {
     if (kakaoId) {
       const read = await this.readKakao({ userId: kakaoId });
       await this.repo.manager.transaction((manager) => this.settleRead(manager, memberId, read, requestId));
-      if (!read.ok && !kakaoForgotUser(read.error)) throw read.error;
+      if (!read.ok && !kakaoUnlinkedUser(read.error)) throw read.error;
     }
     return this.view(memberId);
   }
 
   /**
-   * A sync's read of Kakao, recorded. Kakao no longer knowing the user is an answer, not a failure: Kakao
+   * A sync's read of Kakao, recorded. The user no longer linked at Kakao is an answer, not a failure: Kakao
    * holds no agreement for them any more, so the Kakao Sync consents lapse as with Kakao's unlink.
    */
   private async settleRead(
@@ -269,7 +270,7 @@ export class TermsService implements OnModuleInit {
     read: KakaoTermsRead,
     requestId?: string,
   ): Promise<void> {
-    if (read.ok || !kakaoForgotUser(read.error)) {
+    if (read.ok || !kakaoUnlinkedUser(read.error)) {
       await this.settle(manager, memberId, { kakao: read, requestId, retryInBackground: false });
       return;
     }
@@ -378,7 +379,7 @@ export class TermsService implements OnModuleInit {
     if (!kakaoId) return;
     const read = await this.readKakao({ userId: kakaoId });
     await this.repo.manager.transaction((manager) => this.settleRead(manager, memberId, read));
-    // Thrown so the queue tries again with its backoff; Kakao not knowing the user will not change by retrying.
-    if (!read.ok && !kakaoForgotUser(read.error)) throw read.error;
+    // Thrown so the queue tries again with its backoff; an unlinked user will not change by retrying.
+    if (!read.ok && !kakaoUnlinkedUser(read.error)) throw read.error;
   }
 }

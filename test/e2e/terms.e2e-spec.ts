@@ -6,7 +6,7 @@ import { QueueService } from '../../src/queue/queue.service';
 import { TERMS_SYNC_QUEUE } from '../../src/terms/terms.service';
 import { json, startTestApp } from '../support/app';
 import { call, uniqueEmail } from '../support/http';
-import { browserLogin, hybridLogin, KakaoTestBed, PERSONA, startWithKakao } from '../support/kakao';
+import { browserLogin, FRONTEND, hybridLogin, KakaoTestBed, PERSONA, startWithKakao } from '../support/kakao';
 
 const CATALOG = JSON.parse(readFileSync('config/terms.json', 'utf8')) as Array<Record<string, unknown>>;
 const REQUIRED = ['service_2024', 'privacy_2024'];
@@ -361,12 +361,9 @@ describe('Kakao Sync terms (TermsModule)', () => {
       return { kakaoId, token };
     }
 
-    it.each([
-      ['unlinked at Kakao without a webhook (-101)', (id: string) => void bed.kakao.unlinkUser(id)],
-      ['dormant at Kakao (-103)', (id: string) => void (bed.kakao.user(id)!.persona.dormant = true)],
-    ])('%s: a revocation is done here, and a sync lapses the Kakao Sync consents', async (_case, gone) => {
+    it('unlinked at Kakao without a webhook (-101): a revocation is done here, a sync lapses the Kakao Sync consents', async () => {
       const { kakaoId, token } = await member();
-      gone(kakaoId);
+      void bed.kakao.unlinkUser(kakaoId);
 
       const revokes = bed.kakao.callCount('POST', '/v2/user/revoke/service_terms');
       const revoked = await call(bed.t, 'DELETE', '/members/me/terms/marketing', { token });
@@ -409,6 +406,18 @@ describe('Kakao Sync terms (TermsModule)', () => {
       expect(res.status).toBe(502);
       expect(res.body).toMatchObject({ code: 'KAKAO_UNAVAILABLE', details: { kakaoCode: -5 } });
       expect(termOf(await myTerms(bed, token), 'marketing').agreed).toBe(true);
+
+      // A dormant account (-103) keeps its agreements at Kakao: a refusal too, and a sync lapses nothing.
+      const dormant = await member();
+      bed.kakao.user(dormant.kakaoId)!.persona.dormant = true;
+      const refused = await call(bed.t, 'DELETE', '/members/me/terms/marketing', { token: dormant.token });
+      expect(refused.status).toBe(502);
+      expect(refused.body.details).toMatchObject({ kakaoCode: -103 });
+      const before = await myTerms(bed, dormant.token);
+      expect(termOf(before, 'marketing').agreed).toBe(true);
+      const synced = await call(bed.t, 'POST', '/members/me/terms/sync', { token: dormant.token });
+      expect(synced.status).toBeGreaterThanOrEqual(400);
+      expect((await myTerms(bed, dormant.token)).terms).toEqual(before.terms);
     });
   });
 
