@@ -102,6 +102,7 @@ class HttpError extends Error {
 
 const TOKEN_PART = /^[A-Za-z0-9_-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const isSeconds = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 function verifyAccessToken(token: string): Claims {
   const parts = token.split('.');
   if (parts.length !== 3 || !parts.every((p) => TOKEN_PART.test(p))) throw new HttpError(401, 'UNAUTHENTICATED');
@@ -139,10 +140,11 @@ function verifyAccessToken(token: string): Claims {
     typeof c.sid !== 'string' ||
     !UUID.test(c.sid) ||
     typeof c.jti !== 'string' ||
-    typeof c.iat !== 'number' ||
+    !isSeconds(c.iat) ||
     c.iat > now + 60 ||
-    typeof c.exp !== 'number' ||
-    typeof c.auth_time !== 'number' ||
+    !isSeconds(c.exp) ||
+    c.exp <= c.iat ||
+    !isSeconds(c.auth_time) ||
     c.auth_time > now + 60 ||
     !Array.isArray(c.amr) ||
     c.amr.length === 0 ||

@@ -216,7 +216,8 @@ export class MembersService {
    * personal data deleted in one transaction; the Kakao account can then sign up anew.
    */
   async withdraw(memberId: string, authTime: Date, requestId?: string): Promise<void> {
-    if (Date.now() - authTime.getTime() > RECENT_AUTH_MS) {
+    // Written so that an unreadable time (NaN) fails closed.
+    if (!(Date.now() - authTime.getTime() <= RECENT_AUTH_MS)) {
       throw new AppException(
         'RECERTIFICATION_REQUIRED',
         'Log in again (password or Kakao re-certification) within 5 minutes before withdrawing',

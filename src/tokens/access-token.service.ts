@@ -44,6 +44,9 @@ interface JoseHeader {
   crit?: unknown;
 }
 
+/** NumericDate as `issue` writes it: whole seconds since 1970, so also a valid JavaScript date. */
+const isSeconds = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+
 /** Members and sessions are keyed by UUID: any other `sub` or `sid` was never issued here. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /**
@@ -153,8 +156,8 @@ export class AccessTokenService {
 
 /**
  * The claims this service issues, in the shapes it issues them: a token signed with our key but carrying
- * anything else (a non-UUID id, an `iat` or `auth_time` from the future, no `amr`) was not made
- * by `issue`, and is refused before any of it reaches the database.
+ * anything else (a non-UUID id, times that are no whole positive seconds or lie in the future, no `amr`) was
+ * not made by `issue`, and is refused before any of it reaches the database.
  */
 function isAccessTokenClaims(
   c: Record<string, unknown>,
@@ -166,10 +169,11 @@ function isAccessTokenClaims(
     typeof c.sid === 'string' &&
     UUID.test(c.sid) &&
     typeof c.jti === 'string' &&
-    typeof c.iat === 'number' &&
+    isSeconds(c.iat) &&
     c.iat <= nowSeconds + ISSUER_CLOCK_SKEW_SECONDS &&
-    typeof c.exp === 'number' &&
-    typeof c.auth_time === 'number' &&
+    isSeconds(c.exp) &&
+    c.exp > c.iat &&
+    isSeconds(c.auth_time) &&
     c.auth_time <= nowSeconds + ISSUER_CLOCK_SKEW_SECONDS &&
     Array.isArray(c.amr) &&
     c.amr.length > 0 &&

@@ -16,6 +16,8 @@ export interface SpentTokenState {
   memberId: string;
   spent: boolean;
   sessionRevoked: boolean;
+  /** Past its own expiry (idle) or its session's (absolute): it could not be refreshed any more. */
+  expired: boolean;
 }
 
 /** Persistence of sessions (refresh-token families) and their refresh tokens, stored as SHA-256 hashes only. */
@@ -75,14 +77,29 @@ export class SessionsRepository {
   }
 
   async findTokenState(tokenHash: Buffer): Promise<SpentTokenState | undefined> {
-    const rows = await queryRows<{ session_id: string; member_id: string; spent: boolean; revoked: boolean }>(
+    const rows = await queryRows<{
+      session_id: string;
+      member_id: string;
+      spent: boolean;
+      revoked: boolean;
+      expired: boolean;
+    }>(
       this.dataSource.manager,
-      `SELECT s.id AS session_id, s.member_id, t.spent_at IS NOT NULL AS spent, s.revoked_at IS NOT NULL AS revoked
+      `SELECT s.id AS session_id, s.member_id, t.spent_at IS NOT NULL AS spent, s.revoked_at IS NOT NULL AS revoked,
+              (t.expires_at <= now() OR s.expires_at <= now()) AS expired
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1`,
       [tokenHash],
     );
     const row = rows[0];
-    return row && { sessionId: row.session_id, memberId: row.member_id, spent: row.spent, sessionRevoked: row.revoked };
+    return (
+      row && {
+        sessionId: row.session_id,
+        memberId: row.member_id,
+        spent: row.spent,
+        sessionRevoked: row.revoked,
+        expired: row.expired,
+      }
+    );
   }
 
   /** Whether access tokens of this session may still be used: not revoked, and the member active. */

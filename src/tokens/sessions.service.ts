@@ -179,7 +179,8 @@ export class SessionsService {
       if (tokenState && tokenState.memberId === memberId && tokenState.sessionId !== caller?.sessionId) {
         if (await this.sessions.revoke(manager, tokenState.sessionId, 'logout', memberId)) {
           ended++;
-          live ||= !tokenState.spent;
+          // Only a token that could still be refreshed proves what an access token would.
+          live ||= !tokenState.spent && !tokenState.expired;
         }
       }
       const everywhere = Boolean(options.everywhere && live);

@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { keyId } from '../../src/tokens/access-token.service';
 import { startTestApp, TestApp } from '../support/app';
 import { burst } from '../support/burst';
@@ -155,6 +155,11 @@ describe('own tokens and sessions', () => {
         iatInFuture: forge(accessToken, { claims: { iat: now + 365 * 86400 } }),
         authTimeInFuture: forge(accessToken, { claims: { auth_time: now + 365 * 86400 } }),
         noAmr: forge(accessToken, { claims: { amr: [] } }),
+        // An auth_time no Date can hold would have passed the withdrawal's recent-login check.
+        authTimeOutOfRange: forge(accessToken, { claims: { auth_time: -1e13 } }),
+        endlessExp: forge(accessToken, { claims: { iat: -1e20, exp: 1e308 } }),
+        fractionalIat: forge(accessToken, { claims: { iat: now - 0.5 } }),
+        expBeforeIat: forge(accessToken, { claims: { iat: now + 30, exp: now + 20 } }),
       };
       for (const [name, token] of Object.entries(variants)) {
         const res = await me(token);
@@ -363,6 +368,15 @@ describe('own tokens and sessions', () => {
       expect((await call(t, 'POST', '/auth/refresh', { body: { refreshToken: a.refreshToken } })).status).toBe(200);
       // The spent token names the member but proves nothing: the other sessions stay.
       expect((await logout(undefined, { refreshToken: a.refreshToken, everywhere: true })).status).toBe(204);
+      expect((await me(third.body.tokens.accessToken)).status).toBe(200);
+      // Nor does one past its idle or absolute expiry: it could not be refreshed either.
+      const fourth = await login();
+      const idle = fourth.body.tokens.refreshToken as string;
+      await t.db.query(`UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, [
+        createHash('sha256').update(idle).digest(),
+      ]);
+      expect((await call(t, 'POST', '/auth/refresh', { body: { refreshToken: idle } })).status).toBe(401);
+      expect((await logout(undefined, { refreshToken: idle, everywhere: true })).status).toBe(204);
       expect((await me(third.body.tokens.accessToken)).status).toBe(200);
       const live = second.body.tokens.refreshToken as string;
       expect((await logout(undefined, { refreshToken: live, everywhere: true })).status).toBe(204);
