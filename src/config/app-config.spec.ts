@@ -126,6 +126,13 @@ describe('configuration', () => {
     [{ PORT: '70000' }, 'PORT must not be greater than 65535'],
     [{ DB_MIGRATIONS_RUN: 'maybe' }, 'DB_MIGRATIONS_RUN must be true or false'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be one of the following values: development, test, production'],
+    // Spaces only are no value.
+    [{ KAKAO_ADMIN_KEY: '   ' }, 'KAKAO_ADMIN_KEY is required'],
+    [{ KAKAO_REST_API_KEY: ' \t ' }, 'KAKAO_REST_API_KEY is required'],
+    // One problem per variable, even when it breaks two rules or each entry of a list breaks one.
+    [{ TOKEN_ENCRYPTION_KEY: 'abc' }, expect.stringMatching(/^TOKEN_ENCRYPTION_KEY /)],
+    [{ JWT_PREVIOUS_SECRETS: 'short,short2' }, expect.stringMatching(/^JWT_PREVIOUS_SECRETS /)],
+    [{ SERVICE_CLIENTS: 'a:,b' }, expect.stringMatching(/^SERVICE_CLIENTS /)],
   ])('says what is wrong with %p, naming the variable once', (overrides, problem) => {
     expect(problemsOf(base(overrides))).toEqual([problem]);
   });

@@ -226,8 +226,19 @@ export class Environment {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration: ${problems.join('; ')}`);
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    // The first problem of each variable is the one to fix first; a list of keys may break one rule per entry.
+    const named = new Set<string>();
+    const firsts = problems.filter((p) => {
+      const name = /^[A-Z][A-Z0-9_]*/.exec(p)?.[0] ?? p;
+      if (named.has(name)) return false;
+      named.add(name);
+      return true;
+    });
+    super(`Invalid configuration: ${firsts.join('; ')}`);
+    this.problems = firsts;
     this.name = 'ConfigError';
   }
 }
@@ -249,7 +260,11 @@ function describe(errors: ValidationError[]): string[] {
 
 /** Validates `env` and returns the typed raw environment, or throws a ConfigError naming each bad variable. */
 export function validateEnvironment(env: NodeJS.ProcessEnv): Environment {
-  const parsed = plainToInstance(Environment, { ...env }, { enableImplicitConversion: false });
+  // A value of spaces only is no value: a required key so set is missing, an optional one takes its default.
+  const given = Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [name, value !== undefined && value.trim() === '' ? '' : value]),
+  );
+  const parsed = plainToInstance(Environment, given, { enableImplicitConversion: false });
   const errors = validateSync(parsed, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) throw new ConfigError(describe(errors));
   return parsed;
