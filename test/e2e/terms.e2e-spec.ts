@@ -189,21 +189,28 @@ describe('Kakao Sync terms (TermsModule)', () => {
       expect((await hybridLogin(bed, kakaoId)).body.result).toBe('LOGGED_IN');
     });
 
-    it('after LINK_REQUIRED: the link waits for the terms and is made with them', async () => {
-      // An email member whose consent the integrator kept itself: the service knows of no agreement.
-      const email = uniqueEmail('terms-link');
+    /**
+     * An email member whose consent the integrator kept itself (the service knows of no agreement), and a
+     * Kakao account with the same verified email and name, linked to the app without the privacy term.
+     */
+    async function emailMemberWithKakaoTwin(label: string, name: string): Promise<string> {
+      const email = uniqueEmail(label);
       const signup = await call(bed.t, 'POST', '/auth/signup', {
-        body: { email, password: 'correct horse battery staple', name: '김약관' },
+        body: { email, password: 'correct horse battery staple', name },
       });
       expect(signup.status).toBe(201);
       await bed.t.db.query(`UPDATE members SET email_verified = true WHERE id = $1`, [signup.body.member.id]);
-      const kakaoId = newPersona(bed, {
-        name: '김약관',
+      return newPersona(bed, {
+        name,
         email,
         linked: true,
         connectedAt: '2024-01-01T00:00:00Z',
         agreedTerms: ['service_2024'],
       });
+    }
+
+    it('after LINK_REQUIRED: the link waits for the terms and is made with them', async () => {
+      const kakaoId = await emailMemberWithKakaoTwin('terms-link', '김약관');
       const matched = await hybridLogin(bed, kakaoId);
       expect(matched.body.result).toBe('LINK_REQUIRED');
       const confirm = await call(bed.t, 'POST', '/auth/link/confirm', {
@@ -221,18 +228,7 @@ describe('Kakao Sync terms (TermsModule)', () => {
     });
 
     it("after a link confirmed from a redirect login, the consentUrl still returns to that login's returnTo", async () => {
-      const email = uniqueEmail('terms-link-return');
-      const signup = await call(bed.t, 'POST', '/auth/signup', {
-        body: { email, password: 'correct horse battery staple', name: '복귀약관' },
-      });
-      await bed.t.db.query(`UPDATE members SET email_verified = true WHERE id = $1`, [signup.body.member.id]);
-      const kakaoId = newPersona(bed, {
-        name: '복귀약관',
-        email,
-        linked: true,
-        connectedAt: '2024-01-01T00:00:00Z',
-        agreedTerms: ['service_2024'],
-      });
+      const kakaoId = await emailMemberWithKakaoTwin('terms-link-return', '복귀약관');
       const returnTo = `${FRONTEND}/after-link`;
       const { callback } = await browserLogin(bed, { userId: kakaoId, returnTo });
       const ticket = new URL(callback.headers.get('location')!).searchParams.get('ticket')!;
