@@ -60,7 +60,7 @@ export class KakaoTokenStore {
   }
 
   /** A usable access token, refreshed when expired; undefined when there is none or it cannot be renewed. */
-  async accessToken(identityId: string): Promise<string | undefined> {
+  async accessToken(identityId: string, options: { renew?: boolean } = {}): Promise<string | undefined> {
     const rows = await queryRows<StoredRow>(
       this.dataSource.manager,
       `SELECT access_token_sealed, access_expires_at > now() + make_interval(secs => $2) AS access_valid,
@@ -70,7 +70,8 @@ export class KakaoTokenStore {
     );
     const row = rows[0];
     if (!row) return undefined;
-    if (row.access_valid) return this.cipher.decrypt(row.access_token_sealed, identityId);
+    // `renew`: Kakao refused the stored access token before its stored expiry (-401), so only a refresh helps.
+    if (row.access_valid && !options.renew) return this.cipher.decrypt(row.access_token_sealed, identityId);
     if (!row.refresh_token_sealed || !row.refresh_valid) return undefined;
     try {
       const tokens = await this.kakao.refreshTokens(this.cipher.decrypt(row.refresh_token_sealed, identityId));

@@ -160,6 +160,31 @@ describe('Kakao login: intents, Kakao tokens and logout', () => {
     expect(after.rows[0].n).toBe(0);
   });
 
+  it('renews a stored access token Kakao refuses (-401) and logs out with the new one, ending the refresh token too', async () => {
+    const member = await kakaoMember(PERSONA.full);
+    bed.kakao.injectFault({
+      path: '/v1/user/logout',
+      status: 401,
+      body: { msg: 'this access token does not exist', code: -401 },
+      times: 1,
+    });
+    const tokenCalls = bed.kakao.callCount('POST', '/oauth/token');
+    const logoutCalls = bed.kakao.callCount('POST', '/v1/user/logout');
+    try {
+      const res = await call(bed.t, 'POST', '/auth/logout', { token: member.tokens.accessToken, body: {} });
+      expect(res.status).toBe(204);
+    } finally {
+      bed.kakao.clearFaults();
+    }
+    expect(bed.kakao.callCount('POST', '/oauth/token')).toBe(tokenCalls + 1);
+    expect(bed.kakao.callCount('POST', '/v1/user/logout')).toBe(logoutCalls + 2);
+    const left = await bed.t.db.query(
+      `SELECT count(*)::int AS n FROM kakao_tokens t JOIN member_identities i ON i.id = t.identity_id WHERE i.member_id = $1`,
+      [member.member.id],
+    );
+    expect(left.rows[0].n).toBe(0);
+  });
+
   it('logs out even when Kakao is down', async () => {
     const member = await kakaoMember(PERSONA.noName);
     bed.kakao.injectFault({ path: '/v1/user/logout', status: 500, body: { msg: 'down', code: -1 } });
