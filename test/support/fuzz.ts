@@ -671,9 +671,9 @@ export function hostileAuthorization(brokenToken: fc.Arbitrary<string>, adminKey
       `KakaoAK  ${adminKey}`,
       `KakaoAK ${adminKey}x`,
       `KakaoAK ${adminKey.slice(0, -1)}`,
+      // The scheme's case is free (RFC 9110 11.1, the e2e webhook tests); the key's is not.
       `KakaoAK ${adminKey.toUpperCase()}`,
-      `kakaoak ${adminKey}`,
-      `KAKAOAK ${adminKey}`,
+      `kakaoak ${adminKey.toUpperCase()}`,
       `KakaoAK ${adminKey},KakaoAK ${adminKey}`,
       `KakaoAK\t${adminKey}`,
       `Bearer ${adminKey}`,
