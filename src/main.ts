@@ -1,11 +1,9 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { createApp } from './app.factory';
 import { AppConfig, loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
-import { parseCatalog } from './terms/terms-catalog';
+import { readCatalog } from './terms/terms-catalog';
 
 /** How long in-flight requests get to finish after SIGTERM before the process gives up on them. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -39,16 +37,7 @@ export async function bootstrap(config: AppConfig = loadConfig()): Promise<NestF
  * but a failure there surfaces through Nest's exception handler as a stack trace; here it is a ConfigError.
  */
 export function checkTermsCatalog(config: AppConfig): void {
-  const file = config.termsCatalogFile;
-  let json: string;
-  try {
-    json = readFileSync(file, 'utf8');
-  } catch (err) {
-    const { code, message } = err as NodeJS.ErrnoException;
-    const reason = code === 'ENOENT' ? 'no such file' : message;
-    throw new ConfigError([`TERMS_CATALOG_FILE (${file}): cannot read ${path.resolve(file)}: ${reason}`]);
-  }
-  parseCatalog(json, file);
+  readCatalog(config.termsCatalogFile);
 }
 
 /** Process entry point (`node dist/src/main.js`, `npm start`): exits with one clear line on a bad configuration. */

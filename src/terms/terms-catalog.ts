@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppException } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
@@ -56,6 +57,19 @@ export function parseCatalog(json: string, source: string): Term[] {
   return terms;
 }
 
+/** TERMS_CATALOG_FILE read and checked; a file that cannot be read is a ConfigError like a bad entry. */
+export function readCatalog(file: string): Term[] {
+  let json: string;
+  try {
+    json = readFileSync(file, 'utf8');
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    const reason = code === 'ENOENT' ? 'no such file' : message;
+    throw new ConfigError([`TERMS_CATALOG_FILE (${file}): cannot read ${path.resolve(file)}: ${reason}`]);
+  }
+  return parseCatalog(json, file);
+}
+
 /**
  * The service's terms: read from TERMS_CATALOG_FILE when the app is built (a bad file stops the start) and
  * mirrored into the `terms` table at bootstrap, so history rows always refer to a known tag. Tags that left
@@ -71,13 +85,7 @@ export class TermsCatalog implements OnApplicationBootstrap {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly migrator: DatabaseMigrator,
   ) {
-    let json: string;
-    try {
-      json = readFileSync(config.termsCatalogFile, 'utf8');
-    } catch (err) {
-      throw new ConfigError([`TERMS_CATALOG_FILE (${config.termsCatalogFile}): ${(err as Error).message}`]);
-    }
-    this.terms = parseCatalog(json, config.termsCatalogFile);
+    this.terms = readCatalog(config.termsCatalogFile);
     this.byTag = new Map(this.terms.map((t) => [t.tag, t]));
     // Warned here, not in parseCatalog, which the start-up check runs too: once per start, in the app's log.
     if (!this.terms.some((t) => t.required)) {

@@ -412,7 +412,8 @@ describe('Kakao Sync terms (TermsModule)', () => {
       const before = await myTerms(bed, dormant.token);
       expect(termOf(before, 'marketing').agreed).toBe(true);
       const synced = await call(bed.t, 'POST', '/members/me/terms/sync', { token: dormant.token });
-      expect(synced.status).toBeGreaterThanOrEqual(400);
+      expect(synced.status).toBe(502);
+      expect(synced.body.details).toMatchObject({ kakaoCode: -103 });
       expect((await myTerms(bed, dormant.token)).terms).toEqual(before.terms);
     });
   });
