@@ -10,7 +10,7 @@ import { AppException } from './common/errors';
 import { answerClientError, answerFrameworkError } from './common/errors/http-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { MetricsService } from './metrics/metrics.service';
-import { registerRequestLogging } from './logging/logging';
+import { CLIENT_ADDRESS, registerRequestLogging } from './logging/logging';
 import { setupSwagger } from './swagger';
 
 /** Largest request body accepted; Kakao and our own payloads are far smaller. */
@@ -30,8 +30,19 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     // What Fastify and Node refuse before a route runs is answered in the error shape too (API.md).
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
+    // Only the listed proxies' X-Forwarded-For entries are believed: `request.ip`, which the rate limits
+    // key on, is then the first address, from the right, that no trusted proxy wrote.
+    trustProxy: config.http.trustProxy.length > 0 ? config.http.trustProxy : false,
   });
   const fastify = adapter.getInstance();
+  if (config.http.trustProxy.length > 0) {
+    // Runs before Nest's middleware, where each request's logger is made: its lines then carry the client's
+    // address instead of the proxy's.
+    adapter.setOnRequestHook((request, _reply, done) => {
+      (request.raw as typeof request.raw & { [CLIENT_ADDRESS]?: string })[CLIENT_ADDRESS] = request.ip;
+      done();
+    });
+  }
   // Bodies are JSON (or forms for Kakao's webhooks); anything else is refused with 415 instead of reaching
   // a DTO as a bare string.
   fastify.removeContentTypeParser('text/plain');

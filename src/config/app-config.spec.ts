@@ -31,7 +31,13 @@ function problemsOf(env: Record<string, string | undefined>): string[] {
 describe('configuration', () => {
   it('builds a typed config with the documented defaults', () => {
     const c = loadConfig(base());
-    expect(c.http).toEqual({ port: 3000, host: '0.0.0.0', publicUrl: 'http://localhost:3000', demoEnabled: false });
+    expect(c.http).toEqual({
+      port: 3000,
+      host: '0.0.0.0',
+      publicUrl: 'http://localhost:3000',
+      demoEnabled: false,
+      trustProxy: [],
+    });
     expect(c.db).toEqual({ url: 'postgres://u:p@db:5432/app', migrationsRun: true, poolSize: 10 });
     expect(c.jwt).toMatchObject({
       issuer: 'http://localhost:3000',
@@ -135,6 +141,41 @@ describe('configuration', () => {
     [{ SERVICE_CLIENTS: 'a:,b' }, expect.stringMatching(/^SERVICE_CLIENTS /)],
   ])('says what is wrong with %p, naming the variable once', (overrides, problem) => {
     expect(problemsOf(base(overrides))).toEqual([problem]);
+  });
+
+  describe('TRUST_PROXY', () => {
+    it.each([
+      ['10.0.0.0/8', ['10.0.0.0/8']],
+      [' 127.0.0.1 , 172.16.0.0/12,fd00::/8 ', ['127.0.0.1', '172.16.0.0/12', 'fd00::/8']],
+      ['Loopback,uniquelocal', ['loopback', 'uniquelocal']],
+      ['::1', ['::1']],
+      ['false', []],
+      ['', []],
+    ])('takes %p as the proxies %p', (value, expected) => {
+      expect(loadConfig(base({ TRUST_PROXY: value })).http.trustProxy).toEqual(expected);
+    });
+
+    it.each(['true', '1', '2'])('refuses %p, which would believe any client-written X-Forwarded-For', (value) => {
+      expect(problemsOf(base({ TRUST_PROXY: value }))).toEqual([
+        expect.stringMatching(
+          /^TRUST_PROXY must list the addresses or CIDR ranges of the proxies .* not true or a count/,
+        ),
+      ]);
+    });
+
+    it.each([
+      'proxy.internal',
+      '10.0.0.0/33',
+      'fd00::/129',
+      '10.0.0.1/8/8',
+      '10.0.0.0/',
+      '10.0.0.0/255.0.0.0',
+      '300.1.1.1',
+    ])('refuses %p and names the entry', (value) => {
+      expect(problemsOf(base({ TRUST_PROXY: `127.0.0.1,${value}` }))).toEqual([
+        `TRUST_PROXY: "${value}" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal`,
+      ]);
+    });
   });
 
   it('reports every bad variable in one message', () => {

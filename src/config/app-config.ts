@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError, Environment, validateEnvironment } from './environment';
 import { isPlaceholderSecret, weakSecretReason } from './secrets';
 
@@ -9,7 +10,17 @@ export interface ServiceClient {
 /** Typed, namespaced configuration built once at boot from the validated environment. */
 export interface AppConfig {
   env: 'development' | 'test' | 'production';
-  http: { port: number; host: string; publicUrl: string; demoEnabled: boolean };
+  http: {
+    port: number;
+    host: string;
+    publicUrl: string;
+    demoEnabled: boolean;
+    /**
+     * Addresses and ranges of the reverse proxies in front of the service, whose X-Forwarded-For entries are
+     * believed; empty: the client is the peer of the socket.
+     */
+    trustProxy: string[];
+  };
   db: { url: string; migrationsRun: boolean; poolSize: number };
   jwt: {
     secret: string;
@@ -91,6 +102,41 @@ function parseUrls(name: string, values: string[], problems: string[]): string[]
   return values;
 }
 
+/** proxy-addr's names for the ranges a proxy on the same host or network usually has. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: the proxies' addresses, CIDR ranges or range names. Never "everyone" and never a hop count:
+ * either would believe an X-Forwarded-For written by the client itself, and let it pick a fresh rate-limit
+ * budget per request (Fastify ignores forwarded headers from untrusted peers, so a count trusts nothing).
+ */
+function parseTrustProxy(value: string | undefined, problems: string[]): string[] {
+  const v = value?.trim().toLowerCase();
+  if (!v || v === 'false') return [];
+  if (v === 'true' || /^\d+$/.test(v)) {
+    problems.push(
+      'TRUST_PROXY must list the addresses or CIDR ranges of the proxies in front of the service (e.g. 10.0.0.0/8), not true or a count: those would believe an X-Forwarded-For written by any client',
+    );
+    return [];
+  }
+  const entries = list(v);
+  const bad = entries.find((entry) => {
+    if (PROXY_RANGE_NAMES.has(entry)) return false;
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return true;
+    if (prefix === undefined) return false;
+    return !/^\d{1,3}$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128);
+  });
+  if (bad !== undefined) {
+    problems.push(
+      `TRUST_PROXY: "${bad}" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal`,
+    );
+    return [];
+  }
+  return entries;
+}
+
 export function buildConfig(e: Environment): AppConfig {
   const problems: string[] = [];
   const publicUrl = stripTrailingSlash(e.PUBLIC_URL ?? 'http://localhost:3000');
@@ -124,6 +170,7 @@ export function buildConfig(e: Environment): AppConfig {
       host: e.HOST ?? '0.0.0.0',
       publicUrl,
       demoEnabled: e.DEMO_ENABLED ?? e.NODE_ENV === 'development',
+      trustProxy: parseTrustProxy(e.TRUST_PROXY, problems),
     },
     db: { url: e.DATABASE_URL, migrationsRun: e.DB_MIGRATIONS_RUN ?? true, poolSize: e.DB_POOL_SIZE ?? 10 },
     jwt: {

@@ -223,6 +223,11 @@ export class Environment {
   @IsInt()
   @Min(1)
   RATE_LIMIT_AUTH_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  TRUST_PROXY?: string;
 }
 
 export class ConfigError extends Error {

@@ -84,14 +84,22 @@ export function redactUrl(url: string | undefined): string | undefined {
   return `${url.slice(0, q)}?${pairs.join('&')}`;
 }
 
-type LoggedRequest = IncomingMessage & { id?: string; remoteAddress?: string };
+/**
+ * The client's address where TRUST_PROXY makes it differ from the socket's peer, set on the raw request
+ * before any logger sees it (app.factory.ts).
+ */
+export const CLIENT_ADDRESS = Symbol('clientAddress');
+
+type RawRequest = IncomingMessage & { [CLIENT_ADDRESS]?: string };
+/** What pino-http hands the serializer: its own copy of the request, the original as `raw`. */
+type LoggedRequest = IncomingMessage & { id?: string; remoteAddress?: string; raw?: RawRequest };
 
 function serializeRequest(req: LoggedRequest) {
   return {
     id: req.id,
     method: req.method,
     url: redactUrl(req.url),
-    remoteAddress: req.remoteAddress ?? req.socket?.remoteAddress,
+    remoteAddress: req.raw?.[CLIENT_ADDRESS] ?? req.remoteAddress ?? req.socket?.remoteAddress,
   };
 }
 

@@ -1,5 +1,5 @@
 import { Housekeeping } from '../../src/database/housekeeping';
-import { json, startTestApp, TestApp } from '../support/app';
+import { json, startTestApp, TestApp, waitForLogs } from '../support/app';
 import { call, signup } from '../support/http';
 import { ProbeModule } from '../support/probe.module';
 
@@ -193,11 +193,15 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
       expect(written).toContain('[REDACTED]');
     });
 
-    it('writes structured JSON lines carrying the request id', async () => {
-      const res = await fetch(`${t.url}/nope`, { headers: { 'x-request-id': 'log-correlation-1' } });
+    it('writes structured JSON lines carrying the request id and the client address', async () => {
+      const res = await fetch(`${t.url}/nope`, {
+        // Without TRUST_PROXY a forwarded address is the client's own claim, not logged as its address.
+        headers: { 'x-request-id': 'log-correlation-1', 'x-forwarded-for': '203.0.113.7' },
+      });
       expect(res.status).toBe(404);
-      const line = t.logs.find((l) => (l.req as { id?: string } | undefined)?.id === 'log-correlation-1');
+      const [line] = await waitForLogs(t, (l) => (l.req as { id?: string } | undefined)?.id === 'log-correlation-1');
       expect(line).toEqual(expect.objectContaining({ level: expect.any(Number), res: { statusCode: 404 } }));
+      expect((line!.req as { remoteAddress?: string }).remoteAddress).toBe('127.0.0.1');
     });
   });
 

@@ -62,6 +62,25 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
+/**
+ * The log lines matching `predicate`, once there are `count` of them (or after `timeoutMs`, with fewer): a
+ * request's log line is written after its answer is sent, so it may arrive just after the response.
+ */
+export async function waitForLogs(
+  app: TestApp,
+  predicate: (line: Record<string, unknown>) => boolean,
+  count = 1,
+  timeoutMs = 2000,
+): Promise<Array<Record<string, unknown>>> {
+  const deadline = Date.now() + timeoutMs;
+  let lines = app.logs.filter(predicate);
+  while (lines.length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    lines = app.logs.filter(predicate);
+  }
+  return lines;
+}
+
 /** The parsed JSON body of a fetch response, typed loosely for assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const json = async (res: Response): Promise<any> => res.json();
