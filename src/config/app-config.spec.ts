@@ -89,7 +89,12 @@ describe('configuration', () => {
   });
 
   it('accepts a short SERVICE_CLIENTS secret but warns, naming the client and never the secret', () => {
-    const c = loadConfig(base({ SERVICE_CLIENTS: 'orders:a,billing:0123456789abcdef,legacy:short-secret' }));
+    const c = loadConfig(
+      base({
+        SERVICE_CLIENTS: 'orders:a,billing:0123456789abcdef,legacy:short-secret',
+        ALLOWED_RETURN_URLS: 'https://app.example.com/auth',
+      }),
+    );
     expect(c.serviceClients.map((client) => client.name)).toEqual(['orders', 'billing', 'legacy']);
     const warnings = configWarnings(c);
     expect(warnings).toEqual([
@@ -97,7 +102,15 @@ describe('configuration', () => {
       expect.stringMatching(/^SERVICE_CLIENTS: the secret of client "legacy" is shorter than 16 characters/),
     ]);
     expect(warnings.join(' ')).not.toContain('short-secret');
-    expect(configWarnings(loadConfig(base()))).toEqual([]);
+    expect(configWarnings(loadConfig(base({ ALLOWED_RETURN_URLS: 'https://app.example.com/auth' })))).toEqual([]);
+  });
+
+  it('warns when mail links would open a page that does not exist: no front-end and no demo page', () => {
+    expect(configWarnings(loadConfig(base()))).toEqual([
+      expect.stringMatching(/^ALLOWED_RETURN_URLS is empty and the demo page is off: the links in .* mails lead/),
+    ]);
+    expect(configWarnings(loadConfig(base({ DEMO_ENABLED: 'true' })))).toEqual([]);
+    expect(configWarnings(loadConfig(base({ NODE_ENV: 'development' })))).toEqual([]);
   });
 
   it.each([

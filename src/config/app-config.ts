@@ -224,12 +224,19 @@ export const SERVICE_CLIENT_SECRET_MIN_LENGTH = 16;
  * people than the configuration.
  */
 export function configWarnings(config: AppConfig): string[] {
-  return config.serviceClients
+  const warnings = config.serviceClients
     .filter((c) => c.secret.length < SERVICE_CLIENT_SECRET_MIN_LENGTH)
     .map(
       (c) =>
         `SERVICE_CLIENTS: the secret of client "${c.name}" is shorter than ${SERVICE_CLIENT_SECRET_MIN_LENGTH} characters; use a long random one`,
     );
+  // Mail links (email verification, reactivation) open the first front-end, or else the demo page.
+  if (config.allowedReturnUrls.length === 0 && !config.http.demoEnabled) {
+    warnings.push(
+      'ALLOWED_RETURN_URLS is empty and the demo page is off: the links in verification and reactivation mails lead to a page that does not exist; list the front-end that takes them',
+    );
+  }
+  return warnings;
 }
 
 /** Reads, validates and types the configuration; throws ConfigError with one message naming every bad variable. */
