@@ -36,8 +36,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   });
   const fastify = adapter.getInstance();
   if (config.http.trustProxy.length > 0) {
-    // Runs before Nest's middleware, where each request's logger is made: its lines then carry the client's
-    // address instead of the proxy's.
+    // The first hook of every request: the lines logged about it carry the client's address, not the proxy's.
     adapter.setOnRequestHook((request, _reply, done) => {
       (request.raw as typeof request.raw & { [CLIENT_ADDRESS]?: string })[CLIENT_ADDRESS] = request.ip;
       done();

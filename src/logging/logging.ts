@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { FastifyInstance } from 'fastify';
@@ -109,6 +110,9 @@ function serializeResponse(res: ServerResponse) {
 
 const QUIET_ROUTES = /^\/(health\/|metrics)/;
 
+/** The request being handled, for the lines logged meanwhile (set in `registerRequestLogging`). */
+const currentRequest = new AsyncLocalStorage<IncomingMessage>();
+
 export function pinoParams(config: AppConfig, stream?: DestinationStream): Params {
   return {
     pinoHttp: [
@@ -120,15 +124,27 @@ export function pinoParams(config: AppConfig, stream?: DestinationStream): Param
         // Requests are logged by the Fastify hook below: with Fastify, Nest middleware does not see every
         // request (404s, body-parser errors), and one hook is cheaper than middie plus pino-http.
         autoLogging: false,
+        // A line written while a request is handled names it; worked out only for the lines written.
+        mixin: () => {
+          const req = currentRequest.getStore();
+          return req ? { req } : {};
+        },
         base: { service: 'kakao-auth' },
       },
       ...(stream ? [stream] : []),
     ] as Params['pinoHttp'],
+    // nestjs-pino's middleware made a child logger per request, whose bindings pino redacts as it makes it
+    // (about 14 µs on every request, logged or not; and its lines did not carry the request anyway).
+    forRoutes: [],
   };
 }
 
-/** One line per finished request (not for health checks and metrics scrapes), at error level for 5xx. */
+/**
+ * One line per finished request (not for health checks and metrics scrapes), at error level for 5xx; and
+ * the request as the context of the lines its handler writes.
+ */
 export function registerRequestLogging(fastify: FastifyInstance, logger: Logger): void {
+  fastify.addHook('onRequest', (request, _reply, done) => currentRequest.run(request.raw, done));
   fastify.addHook('onResponse', (request, reply, done) => {
     if (!QUIET_ROUTES.test(request.url)) {
       const level = reply.statusCode >= 500 ? 'error' : 'info';

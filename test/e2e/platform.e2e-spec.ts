@@ -205,6 +205,28 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
     });
   });
 
+  describe('request context in logs', () => {
+    it('binds a line logged inside a request to that request, and lines outside any request to none', async () => {
+      const res = await fetch(`${t.url}/__probe/log`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'log-correlation-2' },
+        body: JSON.stringify({ email: 'a@example.com', count: 1, note: 'context-1' }),
+      });
+      expect(res.status).toBe(201);
+      const [line] = await waitForLogs(t, (l) => l.msg === 'probe line context-1');
+      expect(line).toEqual(
+        expect.objectContaining({
+          level: 40,
+          context: 'Probe',
+          req: { id: 'log-correlation-2', method: 'POST', url: '/__probe/log', remoteAddress: '127.0.0.1' },
+        }),
+      );
+      const started = t.logs.find((l) => l.msg === 'Nest application successfully started');
+      expect(started).toBeDefined();
+      expect(started!.req).toBeUndefined();
+    });
+  });
+
   describe('rate limiting', () => {
     it('answers 429 RATE_LIMITED with Retry-After once the limit is spent', async () => {
       // The logs test above spent one of the two requests of this window already.

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Module, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Module, Post, Query } from '@nestjs/common';
 import { IsEmail, IsInt, IsString, Max, Min } from 'class-validator';
 import { QueryFailedError } from 'typeorm';
 import { Public } from '../../src/common/auth/public.decorator';
@@ -41,6 +41,14 @@ class ProbeController {
       detail: 'Key (email)=(leaked.person@example.com) already exists.',
     });
     throw new QueryFailedError('INSERT INTO members (email) VALUES ($1)', ['leaked.person@example.com'], driverError);
+  }
+
+  /** Logs from inside a request, after its body was read and an await: the line must carry the request. */
+  @Post('log')
+  async log(@Body() body: ProbeBody) {
+    await new Promise((resolve) => setImmediate(resolve));
+    new Logger('Probe').warn(`probe line ${body.note}`);
+    return { ok: true };
   }
 
   @Get('limited')
