@@ -201,7 +201,7 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
       expect(res.status).toBe(404);
       const [line] = await waitForLogs(t, (l) => (l.req as { id?: string } | undefined)?.id === 'log-correlation-1');
       expect(line).toEqual(expect.objectContaining({ level: expect.any(Number), res: { statusCode: 404 } }));
-      expect((line!.req as { remoteAddress?: string }).remoteAddress).toBe('127.0.0.1');
+      expect((line.req as { remoteAddress?: string }).remoteAddress).toBe('127.0.0.1');
     });
   });
 
