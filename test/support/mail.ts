@@ -1,4 +1,4 @@
-import type { TestApp } from './app';
+import { waitForLogs, type TestApp } from './app';
 
 export interface SentMail {
   to: string;
@@ -14,16 +14,16 @@ export async function waitForMail(
   predicate: { to?: string; template?: string },
   timeoutMs = 10_000,
 ): Promise<SentMail> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const line of app.logs) {
-      const mail = line.mail as SentMail | undefined;
-      if (!mail) continue;
-      if (predicate.to !== undefined && mail.to !== predicate.to) continue;
-      if (predicate.template !== undefined && mail.template !== predicate.template) continue;
-      return { ...mail, link: /https?:\/\/\S+/.exec(mail.text)?.[0] };
-    }
-    if (Date.now() > deadline) throw new Error(`no mail ${JSON.stringify(predicate)} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const matches = (line: Record<string, unknown>) => {
+    const mail = line.mail as SentMail | undefined;
+    return (
+      mail !== undefined &&
+      (predicate.to === undefined || mail.to === predicate.to) &&
+      (predicate.template === undefined || mail.template === predicate.template)
+    );
+  };
+  const [line] = await waitForLogs(app, matches, 1, timeoutMs);
+  if (!line) throw new Error(`no mail ${JSON.stringify(predicate)} within ${timeoutMs} ms`);
+  const mail = line.mail as SentMail;
+  return { ...mail, link: /https?:\/\/\S+/.exec(mail.text)?.[0] };
 }
