@@ -16,6 +16,9 @@ export const TTL = {
   code: 600,
 } as const;
 
+/** User properties every app has (KAKAO_API.md 4, `properties`); `userPropertyKeys` adds custom ones. */
+export const DEFAULT_USER_PROPERTY_KEYS: readonly string[] = ['nickname', 'profile_image', 'thumbnail_image'];
+
 /** The app's default service terms (mirrors config/terms.json of the service). */
 export const DEFAULT_SERVICE_TERMS: ServiceTermConfig[] = [
   { tag: 'service_2024', required: true, revocable: false, title: '서비스 이용약관 · Terms of Service' },
@@ -44,6 +47,9 @@ export interface ResolvedConfig {
   consentItems?: string[];
   requiredScopes: string[];
   oidc: boolean;
+  /** As configured; the live switch is `EmulatorState.autoLink` (`setAutoLink`, reset restores this). */
+  autoLink: boolean;
+  userPropertyKeys: string[];
   rsaBits: number;
   logger: boolean;
 }
@@ -73,6 +79,8 @@ export function resolveConfig(options: KakaoEmulatorOptions): ResolvedConfig {
     consentItems: options.consentItems,
     requiredScopes: options.requiredScopes ?? ['profile_nickname'],
     oidc: options.oidc ?? true,
+    autoLink: options.autoLink ?? true,
+    userPropertyKeys: [...new Set([...DEFAULT_USER_PROPERTY_KEYS, ...(options.userPropertyKeys ?? [])])],
     rsaBits: options.rsaBits ?? 2048,
     logger: options.logger ?? false,
   };
@@ -98,7 +106,8 @@ const list = (value: string | undefined): string[] =>
 /**
  * Emulator options from environment variables: the service's own KAKAO_* names plus EMULATOR_* ones
  * (EMULATOR_PORT, EMULATOR_HOST, EMULATOR_PUBLIC_URL, EMULATOR_REDIRECT_URIS, EMULATOR_LOGOUT_REDIRECT_URIS,
- * EMULATOR_ISSUER, EMULATOR_PERSONAS_FILE, EMULATOR_LOG). Used by main.ts and usable by scripts/dev.ts.
+ * EMULATOR_ISSUER, EMULATOR_PERSONAS_FILE, EMULATOR_LOG, EMULATOR_AUTO_LINK). Used by main.ts and usable by
+ * scripts/dev.ts.
  */
 export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): KakaoEmulatorOptions {
   const port = Number(env.EMULATOR_PORT ?? 9080);
@@ -120,5 +129,7 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ka
     issuer: env.EMULATOR_ISSUER || undefined,
     personasFile: env.EMULATOR_PERSONAS_FILE || undefined,
     logger: env.EMULATOR_LOG === 'true' || env.EMULATOR_LOG === '1',
+    // Only `false`/`0` switch it off: unset (or anything else) keeps the option's default.
+    autoLink: env.EMULATOR_AUTO_LINK !== 'false' && env.EMULATOR_AUTO_LINK !== '0',
   };
 }

@@ -97,6 +97,71 @@ describe('Kakao emulator: control API', () => {
     expect((await control('GET', '/users/1')).status).toBe(404);
   });
 
+  describe('settings: auto-link', () => {
+    it('GET/POST settings and setAutoLink switch it; reset restores the configured value', async () => {
+      expect((await control('GET', '/settings')).body).toEqual({ autoLink: true });
+      expect((await control('POST', '/settings', { autoLink: false })).body).toEqual({ autoLink: false });
+      expect(kakao.settings()).toEqual({ autoLink: false });
+      expect((await control('GET', '')).body.autoLink).toBe(false);
+      expect((await control('POST', '/settings', { autoLink: 'no' })).status).toBe(400);
+      expect((await control('POST', '/settings', { autolink: true })).status).toBe(400);
+      expect(kakao.settings()).toEqual({ autoLink: false });
+      await control('POST', '/reset');
+      expect(kakao.settings()).toEqual({ autoLink: true });
+      kakao.setAutoLink(false);
+      expect((await control('GET', '/settings')).body).toEqual({ autoLink: false });
+      kakao.reset();
+      expect(kakao.settings()).toEqual({ autoLink: true });
+    });
+
+    it('an emulator configured with autoLink: false starts and resets with it OFF', async () => {
+      const off = await startKakaoEmulator({
+        restApiKey: 'rest-key',
+        adminKey: 'admin-key',
+        appId: '1234567',
+        redirectUris: ['http://localhost/cb'],
+        autoLink: false,
+      });
+      try {
+        expect(off.settings()).toEqual({ autoLink: false });
+        off.setAutoLink(true);
+        off.reset();
+        expect(off.settings()).toEqual({ autoLink: false });
+        const { tokens } = await login(off, FULL);
+        expect(off.snapshot(FULL).signedUp).toBe(false);
+        const res = await fetch(`${off.url}/v2/user/me`, {
+          headers: { authorization: `Bearer ${tokens.access_token}` },
+        });
+        expect(((await res.json()) as any).has_signed_up).toBe(false);
+      } finally {
+        await off.close();
+      }
+    });
+
+    it('every way of linking follows the switch; users/:id/link can force signedUp', async () => {
+      const signedUp = async () => (await control('GET', `/users/${FULL}`)).body.signedUp as boolean;
+      kakao.setAutoLink(false);
+      await authorizeAs(kakao, FULL);
+      expect(await signedUp()).toBe(false);
+      await kakao.unlinkUser(FULL);
+      await control('POST', '/tokens', { userId: FULL });
+      expect(await signedUp()).toBe(false);
+      await kakao.unlinkUser(FULL);
+      expect((await control('POST', `/users/${FULL}/link`, {})).body).toMatchObject({ linked: true, signedUp: false });
+      expect((await control('POST', `/users/${FULL}/link`, { signedUp: true })).body.signedUp).toBe(true);
+      expect((await control('POST', `/users/${FULL}/link`, { signedUp: 'yes' })).status).toBe(400);
+      const unlinked = await control('POST', `/users/${FULL}/unlink`, {});
+      expect(unlinked.body.user).toMatchObject({ linked: false, signedUp: false });
+      expect(kakao.linkUser(FULL, { signedUp: false }).signedUp).toBe(false);
+      await kakao.unlinkUser(FULL);
+      kakao.setAutoLink(true);
+      expect(kakao.linkUser(FULL).signedUp).toBe(true);
+      // Switching OFF later does not un-register users linked while it was ON.
+      kakao.setAutoLink(false);
+      expect(await signedUp()).toBe(true);
+    });
+  });
+
   describe('faults', () => {
     it('answers with the given status and {msg, code} body, `times` times', async () => {
       const { tokens } = await login(kakao, FULL);

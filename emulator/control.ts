@@ -63,6 +63,7 @@ export function registerControlApi(app: FastifyInstance, emulator: () => KakaoEm
         logoutRedirectUris: e.config.logoutRedirectUris,
         serviceTerms: e.config.serviceTerms,
         nextUser: e.state.nextUser ?? null,
+        autoLink: e.state.autoLink,
         personas: e.personas().map((p) => ({ id: p.id, key: p.key, nickname: p.nickname, linked: p.linked })),
       };
     }),
@@ -74,6 +75,21 @@ export function registerControlApi(app: FastifyInstance, emulator: () => KakaoEm
       const userId = b.userId === null ? null : optStr(b, 'userId');
       emulator().setNextUser(userId);
       return { nextUser: userId ?? null };
+    }),
+  );
+
+  app.get(`${P}/settings`, async (_req, reply) => run(reply, () => emulator().settings()));
+  app.post(`${P}/settings`, async (req, reply) =>
+    run(reply, () => {
+      const b = body(req.body);
+      // A misspelt setting would otherwise be a silent no-op.
+      const unknown = Object.keys(b).filter((k) => k !== 'autoLink');
+      if (unknown.length) throw new BadRequest(`unknown settings: ${unknown.join(', ')}`);
+      if (b.autoLink !== undefined) {
+        if (typeof b.autoLink !== 'boolean') throw new BadRequest('autoLink is true or false');
+        emulator().setAutoLink(b.autoLink);
+      }
+      return emulator().settings();
     }),
   );
 
@@ -91,7 +107,14 @@ export function registerControlApi(app: FastifyInstance, emulator: () => KakaoEm
       const agreedBy = optStr(b, 'agreedBy');
       if (agreedBy !== undefined && agreedBy !== 'KAUTH' && agreedBy !== 'KAPI')
         throw new BadRequest('agreedBy is KAUTH or KAPI');
-      return emulator().linkUser(req.params.id, { scopes: optList(b, 'scopes'), terms: optList(b, 'terms'), agreedBy });
+      if (b.signedUp !== undefined && typeof b.signedUp !== 'boolean')
+        throw new BadRequest('signedUp is true or false');
+      return emulator().linkUser(req.params.id, {
+        scopes: optList(b, 'scopes'),
+        terms: optList(b, 'terms'),
+        agreedBy,
+        signedUp: b.signedUp,
+      });
     }),
   );
   app.post(`${P}/service-terms`, async (req, reply) =>

@@ -30,7 +30,7 @@ import { nowSeconds } from './wire';
 import { sendAccountStatusEvent, sendUnlinkWebhook } from './webhooks';
 
 export * from './types';
-export { DEFAULT_SERVICE_TERMS, TTL, emulatorOptionsFromEnv } from './config';
+export { DEFAULT_SERVICE_TERMS, DEFAULT_USER_PROPERTY_KEYS, TTL, emulatorOptionsFromEnv } from './config';
 export { CONSENT_ITEMS, loadPersonas } from './personas';
 export { SET_EVENT_TYPES, UNLINK_REFERRER_TYPES } from './webhooks';
 export type { SetEventName } from './webhooks';
@@ -137,8 +137,14 @@ export class KakaoEmulator {
   /** How many terms the app had before `addServiceTerm` (restored by `reset`). */
   private addedTerms?: number;
 
-  /** Links a user as a finished consent screen would (or adds consents/terms to a linked one). */
-  linkUser(userId: string, options: { scopes?: string[]; terms?: string[]; agreedBy?: AgreedBy } = {}): UserSnapshot {
+  /**
+   * Links a user as a finished consent screen would (or adds consents/terms to a linked one). A new link is
+   * REGISTERED or PREREGISTERED by the auto-link setting; `signedUp` forces either.
+   */
+  linkUser(
+    userId: string,
+    options: { scopes?: string[]; terms?: string[]; agreedBy?: AgreedBy; signedUp?: boolean } = {},
+  ): UserSnapshot {
     const { state } = this.ctx;
     const user = this.mustGet(userId);
     state.link(
@@ -147,6 +153,7 @@ export class KakaoEmulator {
       options.terms ?? [],
       options.agreedBy ?? 'KAUTH',
     );
+    if (options.signedUp !== undefined) user.signedUp = options.signedUp;
     return state.snapshot(user);
   }
 
@@ -164,7 +171,27 @@ export class KakaoEmulator {
     return this.sendUnlinkWebhook(url, { ...input, userId });
   }
 
-  /** Back to the personas file: users, consents, codes, tokens, next user, faults and call counts. */
+  // --------------------------------------------------------------------------------------- settings
+
+  /**
+   * Switches the app's auto-link setting, as a console change would: users linked from now on start
+   * PREREGISTERED while it is OFF; users already linked keep their state, and `has_signed_up` shows only while
+   * OFF. `reset()` restores the configured `autoLink`.
+   */
+  setAutoLink(on: boolean): void {
+    if (typeof on !== 'boolean') throw new Error('autoLink is true or false');
+    this.ctx.state.autoLink = on;
+  }
+
+  /** The app settings that can change at runtime. */
+  settings(): { autoLink: boolean } {
+    return { autoLink: this.ctx.state.autoLink };
+  }
+
+  /**
+   * Back to the personas file: users, consents, codes, tokens, next user, faults, call counts and the auto-link
+   * setting.
+   */
   reset(): void {
     if (this.addedTerms !== undefined) this.ctx.config.serviceTerms.splice(this.addedTerms);
     this.addedTerms = undefined;

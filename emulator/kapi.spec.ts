@@ -17,6 +17,7 @@ describe('Kakao emulator: kapi', () => {
       adminKey: 'admin-key',
       appId: '1234567',
       appName: 'docu_test',
+      userPropertyKeys: ['membership'],
       redirectUris: ['http://127.0.0.1:3000/auth/kakao/callback'],
     });
   });
@@ -210,6 +211,156 @@ describe('Kakao emulator: kapi', () => {
       kakao.user(P.full)!.persona.nickname = '새라이언';
       const res = await call('GET', '/v2/user/me', bearer(token));
       expect(res.body.kakao_account.profile.nickname).toBe('새라이언');
+    });
+  });
+
+  describe('auto-link OFF: PREREGISTERED users and /v1/user/signup', () => {
+    const target = (id: string) => ({ target_id_type: 'user_id', target_id: id });
+    const signup = (token: string, params?: Record<string, string>) =>
+      call('POST', '/v1/user/signup', bearer(token), params);
+    /** What KAKAO_API.md 4 lets a PREREGISTERED user see of the `full` persona, all consented. */
+    const REDUCED_ACCOUNT = {
+      profile_nickname_needs_agreement: false,
+      profile_image_needs_agreement: false,
+      profile: {
+        nickname: '라이언',
+        thumbnail_image_url: 'http://k.kakaocdn.net/dn/emulator/ryan/img_110x110.jpg',
+        profile_image_url: 'http://k.kakaocdn.net/dn/emulator/ryan/img_640x640.jpg',
+        is_default_image: false,
+        is_default_nickname: false,
+      },
+      email_needs_agreement: false,
+      is_email_valid: true,
+      is_email_verified: true,
+      email: 'ryan@kakao.example',
+    };
+
+    it('auto-link ON: no has_signed_up, and signup answers -102 (everyone linked is registered)', async () => {
+      const token = await accessToken(P.full);
+      const me = await call('GET', '/v2/user/me', bearer(token));
+      expect(me.body).not.toHaveProperty('has_signed_up');
+      const res = await signup(token);
+      expectError(res, 400, -102);
+      expect(res.body.msg).toBe('already registered');
+    });
+
+    it('a user who consents is PREREGISTERED: has_signed_up false and only the documented fields', async () => {
+      kakao.setAutoLink(false);
+      const token = await accessToken(P.full, `${ALL_SCOPES} talk_message`);
+      expect(kakao.snapshot(P.full)).toMatchObject({ linked: true, signedUp: false });
+      for (const res of [
+        await call('GET', '/v2/user/me', bearer(token)),
+        await call('GET', '/v2/user/me', ADMIN, target(P.full)),
+      ]) {
+        expect(res.status).toBe(200);
+        expect(res.text.startsWith(`{"id":${P.full},"has_signed_up":false,"connected_at":"`)).toBe(true);
+        expect(Object.keys(res.body)).toEqual(['id', 'has_signed_up', 'connected_at', 'kakao_account', 'for_partner']);
+        expect(res.body.kakao_account).toEqual(REDUCED_ACCOUNT);
+        expect(res.body.for_partner).toEqual({ uuid: expect.any(String) });
+        expect(res.body).not.toHaveProperty('properties');
+        expect(res.body).not.toHaveProperty('synched_at');
+        for (const absent of ['name', 'phone_number', 'birthday', 'gender', 'age_range'])
+          expect(res.body.kakao_account).not.toHaveProperty(absent);
+      }
+      // property_keys still narrows the reduced set; it cannot widen it.
+      const narrowed = await call('GET', '/v2/user/me', bearer(token), {
+        property_keys: '["kakao_account.email","kakao_account.name"]',
+      });
+      expect(narrowed.body.kakao_account).toEqual({
+        email_needs_agreement: false,
+        is_email_valid: true,
+        is_email_verified: true,
+        email: 'ryan@kakao.example',
+      });
+    });
+
+    it('signup answers {id} as a raw number, then /v2/user/me has the full set and has_signed_up true', async () => {
+      kakao.setAutoLink(false);
+      const token = await accessToken(P.full);
+      const res = await signup(token);
+      expect(res.status).toBe(200);
+      expect(res.text).toBe(`{"id":${P.full}}`);
+      expect(kakao.snapshot(P.full).signedUp).toBe(true);
+      const me = await call('GET', '/v2/user/me', bearer(token));
+      expect(Object.keys(me.body)).toEqual([
+        'id',
+        'has_signed_up',
+        'connected_at',
+        'synched_at',
+        'kakao_account',
+        'properties',
+      ]);
+      expect(me.body.has_signed_up).toBe(true);
+      expect(me.body.kakao_account).toMatchObject({ name: '김라이언', phone_number: '+82 010-1234-5678' });
+      const again = await signup(token);
+      expectError(again, 400, -102);
+      expect(again.body.msg).toBe('already registered');
+    });
+
+    it('signup stores the app’s properties (form body or query); unknown keys are -201 and change nothing', async () => {
+      kakao.setAutoLink(false);
+      const token = await accessToken(P.full);
+      const unknown = await signup(token, { properties: '{"gender":"male","age":"30","membership":"gold"}' });
+      expectError(unknown, 400, -201);
+      expect(unknown.body.msg).toBe('user property not found ([gender, age] for appId=1234567)');
+      expect(kakao.snapshot(P.full).signedUp).toBe(false);
+      expect(kakao.user(P.full)!.persona.properties).toBeUndefined();
+      expect((await call('GET', '/v2/user/me', bearer(token))).body.has_signed_up).toBe(false);
+
+      const viaQuery = await fetch(
+        `${kakao.url}/v1/user/signup?properties=${encodeURIComponent('{"membership":"gold","nickname":"앱라이언"}')}`,
+        { method: 'POST', headers: { ...bearer(token), 'content-type': FORM } },
+      );
+      expect(viaQuery.status).toBe(200);
+      expect(await viaQuery.text()).toBe(`{"id":${P.full}}`);
+      const me = await call('GET', '/v2/user/me', bearer(token));
+      expect(me.body.properties).toMatchObject({ nickname: '앱라이언', membership: 'gold' });
+    });
+
+    it('signup refuses properties that are not a JSON object of strings (-2)', async () => {
+      kakao.setAutoLink(false);
+      const token = await accessToken(P.full);
+      for (const properties of ['{nickname:x}', '["nickname"]', '"x"', 'null', '{"nickname":1}']) {
+        expectError(await signup(token, { properties }), 400, -2);
+      }
+      expect(kakao.snapshot(P.full).signedUp).toBe(false);
+    });
+
+    it('signup is Bearer only: -401 with WWW-Authenticate for a bad token, the admin key refused', async () => {
+      kakao.setAutoLink(false);
+      await accessToken(P.full);
+      const bad = await signup('unknown');
+      expect(bad.status).toBe(401);
+      expect(bad.body).toEqual({ msg: 'this access token does not exist', code: -401 });
+      expect(bad.headers.get('www-authenticate')).toBe('Bearer error=invalid_token');
+      expectError(await call('POST', '/v1/user/signup', ADMIN, target(P.full)), 401, -401);
+      expect(kakao.snapshot(P.full).signedUp).toBe(false);
+    });
+
+    it('unlinking forgets the signup: the next link is PREREGISTERED again', async () => {
+      kakao.setAutoLink(false);
+      const first = await accessToken(P.full);
+      expect((await signup(first)).status).toBe(200);
+      expect((await call('POST', '/v1/user/unlink', bearer(first))).status).toBe(200);
+      expect(kakao.snapshot(P.full)).toMatchObject({ linked: false, signedUp: false });
+      const second = await accessToken(P.full);
+      expect((await call('GET', '/v2/user/me', bearer(second))).body.has_signed_up).toBe(false);
+    });
+
+    it('linked personas are REGISTERED unless they say signedUp: false', async () => {
+      kakao.setAutoLink(false);
+      const registered = await call('GET', '/v2/user/me', ADMIN, target(P.termsAgreed));
+      expect(registered.text.startsWith(`{"id":${P.termsAgreed},"has_signed_up":true,`)).toBe(true);
+      expect(registered.body).toHaveProperty('synched_at');
+
+      const id = '9100000000000000777';
+      kakao.addPersona({ id, nickname: '가입전', name: '가입 전', linked: true, signedUp: false });
+      const pending = await call('GET', '/v2/user/me', ADMIN, target(id));
+      expect(pending.body.has_signed_up).toBe(false);
+      expect(pending.body.kakao_account).not.toHaveProperty('name');
+      const { access_token } = await kakao.issueTokensFor(id);
+      expect((await signup(access_token)).text).toBe(`{"id":${id}}`);
+      expect((await call('GET', '/v2/user/me', ADMIN, target(id))).body.kakao_account.name).toBe('가입 전');
     });
   });
 

@@ -1,13 +1,22 @@
 /**
- * kapi.kakao.com: user info, token info, logout, unlink, consent items, Kakao Sync service terms and OIDC
- * userinfo (KAKAO_API.md 3, 4, 5, 6, 8).
+ * kapi.kakao.com: user info, manual signup, token info, logout, unlink, consent items, Kakao Sync service terms
+ * and OIDC userinfo (KAKAO_API.md 3, 4, 5, 6, 8).
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './context';
 import { consentItem, DEFAULT_PROFILE_IMAGE, DEFAULT_THUMBNAIL_IMAGE } from './personas';
 import { AccessTokenEntry, rfc3339, UserState } from './state';
-import { allParams, jsonStringArray, jsonWithId, kapiError, Params, sendJson, splitList } from './wire';
+import {
+  allParams,
+  jsonStringArray,
+  jsonStringRecord,
+  jsonWithId,
+  kapiError,
+  Params,
+  sendJson,
+  splitList,
+} from './wire';
 
 interface Caller {
   user: UserState;
@@ -112,11 +121,16 @@ export function registerKapi(app: FastifyInstance, ctx: EmulatorContext): void {
     if (unknown) return kapiError(reply, -2, `invalid property_keys: ${unknown}`);
     const secure = c.p.secure_resource === 'true';
     const { user } = c;
+    // A PREREGISTERED user gets only id, has_signed_up, connected_at, the profile and email groups and
+    // for_partner.uuid (KAKAO_API.md 4).
+    const preregistered = state.isPreregistered(user);
     const body: Record<string, unknown> = {};
+    // Only apps with auto-link OFF see has_signed_up, placed as in the doc's table.
+    if (!state.autoLink) body.has_signed_up = !preregistered;
     if (user.connectedAt) body.connected_at = rfc3339(user.connectedAt);
-    if (user.synchedAt) body.synched_at = rfc3339(user.synchedAt);
-    body.kakao_account = kakaoAccount(user, keys, secure);
-    const properties = userProperties(user, keys, secure);
+    if (user.synchedAt && !preregistered) body.synched_at = rfc3339(user.synchedAt);
+    body.kakao_account = kakaoAccount(user, keys, secure, preregistered);
+    const properties = preregistered ? {} : userProperties(user, keys, secure);
     if (Object.keys(properties).length) body.properties = properties;
     // for_partner.uuid only with the talk_message consent (KAKAO_API.md 4).
     if (user.scopes.has('talk_message') && (!keys || keys.includes('for_partner.uuid'))) {
@@ -137,10 +151,17 @@ export function registerKapi(app: FastifyInstance, ctx: EmulatorContext): void {
    * the data but the user has not consented; `false` with the value when consented; `false` without a value
    * when the account lacks the data.
    */
-  function kakaoAccount(user: UserState, keys: string[] | undefined, secure: boolean): Record<string, unknown> {
+  function kakaoAccount(
+    user: UserState,
+    keys: string[] | undefined,
+    secure: boolean,
+    preregistered: boolean,
+  ): Record<string, unknown> {
     const p = user.persona;
     const a: Record<string, unknown> = {};
-    const want = (group: string) => !keys || keys.includes(`kakao_account.${group}`);
+    const want = (group: string) =>
+      (!preregistered || group === 'profile' || group === 'email') &&
+      (!keys || keys.includes(`kakao_account.${group}`));
     const item = (scope: string, values: () => Record<string, unknown>, needsKey = `${scope}_needs_agreement`) => {
       if (!configured(scope)) return;
       const has = state.hasData(user, scope);
@@ -208,6 +229,30 @@ export function registerKapi(app: FastifyInstance, ctx: EmulatorContext): void {
   function uuidOf(user: UserState): string {
     return user.persona.uuid ?? createHash('sha256').update(`uuid:${user.persona.id}`).digest('base64url').slice(0, 22);
   }
+
+  // ------------------------------------------------------------------------------------ /v1/user/signup
+
+  // Manual linking for apps with auto-link OFF (KAKAO_API.md 4, related admin endpoints). The order of the
+  // checks is not documented: the user's state first, then the parameters.
+  app.post('/v1/user/signup', async (request, reply) => {
+    const c = authenticate(request, reply, false);
+    if (!c) return reply;
+    // With auto-link ON every linked user is REGISTERED already.
+    if (!state.isPreregistered(c.user)) return kapiError(reply, -102, 'already registered');
+    let properties: Record<string, string> | undefined;
+    try {
+      properties = jsonStringRecord(c.p.properties);
+    } catch {
+      return kapiError(reply, -2, 'properties must be a JSON object of string values');
+    }
+    const unknown = Object.keys(properties ?? {}).filter((k) => !config.userPropertyKeys.includes(k));
+    if (unknown.length) {
+      return kapiError(reply, -201, `user property not found ([${unknown.join(', ')}] for appId=${config.appId})`);
+    }
+    c.user.signedUp = true;
+    if (properties) c.user.persona.properties = { ...c.user.persona.properties, ...properties };
+    return ok(reply, c.user);
+  });
 
   // ------------------------------------------------------------------------------- token info, logout, unlink
 

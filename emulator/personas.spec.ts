@@ -100,6 +100,22 @@ describe('Kakao emulator: personas and options', () => {
     expect(() => emulatorOptionsFromEnv({ EMULATOR_PORT: 'x' })).toThrow(/EMULATOR_PORT/);
   });
 
+  it('EMULATOR_AUTO_LINK: only false or 0 switch auto-link off', () => {
+    expect(emulatorOptionsFromEnv({}).autoLink).toBe(true);
+    expect(emulatorOptionsFromEnv({ EMULATOR_AUTO_LINK: 'false' }).autoLink).toBe(false);
+    expect(emulatorOptionsFromEnv({ EMULATOR_AUTO_LINK: '0' }).autoLink).toBe(false);
+    for (const value of ['true', '1', '', 'off']) {
+      expect(emulatorOptionsFromEnv({ EMULATOR_AUTO_LINK: value }).autoLink).toBe(true);
+    }
+  });
+
+  it('refuses a persona whose signedUp is not a boolean', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'personas-'));
+    const file = path.join(dir, 'signed-up.json');
+    writeFileSync(file, '[{"id": "4000000000000001001", "linked": true, "signedUp": "no"}]');
+    expect(() => loadPersonas(file)).toThrow(/signedUp/);
+  });
+
   it('refuses a non-numeric app id and a missing redirect URI', async () => {
     await expect(
       startKakaoEmulator({ restApiKey: 'k', adminKey: 'a', appId: 'abc', redirectUris: ['http://x/cb'] }),

@@ -122,6 +122,9 @@ export function validatePersona(p: unknown): Persona {
   if (persona.gender !== undefined && persona.gender !== 'female' && persona.gender !== 'male') {
     throw new Error(`persona ${persona.id}: gender must be female or male`);
   }
+  if (persona.signedUp !== undefined && typeof persona.signedUp !== 'boolean') {
+    throw new Error(`persona ${persona.id}: signedUp must be true or false`);
+  }
   return persona;
 }
 

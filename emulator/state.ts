@@ -15,6 +15,11 @@ export interface UserState {
   /** Live object: tests may change fields (e.g. the nickname) and the next answers follow. */
   persona: Persona;
   linked: boolean;
+  /**
+   * REGISTERED: linked while auto-link was ON, or the app called `/v1/user/signup`. False while linked means
+   * PREREGISTERED, which only shows while auto-link is OFF (see isPreregistered).
+   */
+  signedUp: boolean;
   connectedAt?: Date;
   /** Set when the link came with Kakao Sync service terms (`synched_at` of `/v2/user/me`). */
   synchedAt?: Date;
@@ -104,6 +109,8 @@ export class EmulatorState {
   readonly pendingConsents = new Map<string, PendingConsent>();
   /** The account an authorize request uses when it names none (see README, skip switches). */
   nextUser?: string;
+  /** The app's auto-link setting now; `config.autoLink` is the configured one, which reset restores. */
+  autoLink = true;
   private readonly families = new Map<string, { userId: string; access: Set<string>; refresh: Set<string> }>();
   private readonly userFamilies = new Map<string, Set<string>>();
   private readonly startedAt = new Date();
@@ -125,6 +132,7 @@ export class EmulatorState {
     this.families.clear();
     this.userFamilies.clear();
     this.nextUser = undefined;
+    this.autoLink = this.config.autoLink;
     for (const p of this.personas) this.addPersona(structuredClone(p));
   }
 
@@ -132,12 +140,14 @@ export class EmulatorState {
   addPersona(persona: Persona): UserState {
     const existing = this.users.get(persona.id);
     if (existing) this.revokeUser(persona.id);
-    const user: UserState = { persona, linked: false, scopes: new Set(), terms: new Map() };
+    const user: UserState = { persona, linked: false, signedUp: false, scopes: new Set(), terms: new Map() };
     this.users.set(persona.id, user);
     if (persona.linked) {
       const connectedAt = persona.connectedAt ? new Date(persona.connectedAt) : this.startedAt;
       const scopes = persona.consentedScopes ?? this.personaDefaultScopes(user, this.configuredItems());
       this.link(user, scopes, persona.agreedTerms ?? [], 'KAUTH', connectedAt);
+      // Fixtures describe users as they are, independent of the switch at start-up.
+      user.signedUp = persona.signedUp ?? true;
     }
     return user;
   }
@@ -177,6 +187,8 @@ export class EmulatorState {
     if (!user.linked) {
       user.linked = true;
       user.connectedAt = at;
+      // Auto-link OFF: consenting connects the user, but the app still has to sign them up (KAKAO_API.md 4).
+      user.signedUp = this.autoLink;
     }
     for (const s of scopes) if (s !== 'openid' && consentItem(s) && this.hasData(user, s)) user.scopes.add(s);
     for (const tag of terms) {
@@ -186,9 +198,18 @@ export class EmulatorState {
     }
   }
 
+  /**
+   * Linked but not yet signed up by the app. Only an app with auto-link OFF has such users: with it ON, Kakao
+   * registers everyone at consent, so a stored `signedUp: false` does not show.
+   */
+  isPreregistered(user: UserState): boolean {
+    return user.linked && !user.signedUp && !this.autoLink;
+  }
+
   /** Unlinking revokes consents, terms and every token (KAKAO_API.md 5, unlink). */
   unlink(user: UserState): void {
     user.linked = false;
+    user.signedUp = false;
     user.connectedAt = undefined;
     user.synchedAt = undefined;
     user.scopes.clear();
@@ -275,6 +296,7 @@ export class EmulatorState {
       email: p.email,
       dormant: Boolean(p.dormant),
       linked: user.linked,
+      signedUp: user.signedUp,
       connectedAt: user.connectedAt && rfc3339(user.connectedAt),
       synchedAt: user.synchedAt && rfc3339(user.synchedAt),
       scopes: [...user.scopes],

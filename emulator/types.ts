@@ -46,6 +46,11 @@ export interface Persona {
   declines?: string[];
   /** Already linked to the app when the emulator starts. */
   linked?: boolean;
+  /**
+   * For `linked` personas: whether the app has already called `/v1/user/signup` (default true). `false` starts
+   * the user PREREGISTERED, which only shows while auto-link is OFF (KAKAO_API.md 4, `has_signed_up`).
+   */
+  signedUp?: boolean;
   /** Consent items already given when `linked` (default: every configured item with data, minus `declines`). */
   consentedScopes?: string[];
   /** Service-term tags already agreed (through the consent screen, `KAUTH`) when `linked`. */
@@ -100,6 +105,16 @@ export interface KakaoEmulatorOptions {
   requiredScopes?: string[];
   /** OpenID Connect enabled in the console (default true): id_tokens are issued (KAKAO_API.md 2). */
   oidc?: boolean;
+  /**
+   * Auto-link in the console (default true). Off: a user who consents is linked but PREREGISTERED until the
+   * app calls `POST /v1/user/signup`, and `/v2/user/me` carries `has_signed_up` (KAKAO_API.md 4).
+   */
+  autoLink?: boolean;
+  /**
+   * Custom user properties defined in the console, on top of Kakao's default `nickname`, `profile_image` and
+   * `thumbnail_image`: the keys `/v1/user/signup` accepts in `properties` (others: -201).
+   */
+  userPropertyKeys?: string[];
   /** JSON file of personas; default `emulator/personas.json`. */
   personasFile?: string;
   /** Personas given directly (replaces the file). */
@@ -237,6 +252,11 @@ export interface UserSnapshot {
   email?: string;
   dormant: boolean;
   linked: boolean;
+  /**
+   * The app called `/v1/user/signup` (or the user was linked while auto-link was ON). With auto-link ON every
+   * linked user counts as REGISTERED whatever this says.
+   */
+  signedUp: boolean;
   connectedAt?: string;
   synchedAt?: string;
   scopes: string[];

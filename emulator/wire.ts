@@ -126,4 +126,13 @@ export function jsonStringArray(value: string | undefined): string[] | undefined
   return parsed;
 }
 
+/** A JSON object of strings such as `{"age":"30"}`, or undefined when absent; throws when malformed. */
+export function jsonStringRecord(value: string | undefined): Record<string, string> | undefined {
+  if (value === undefined || value === '') return undefined;
+  const parsed: unknown = JSON.parse(value);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+  if (!Object.values(parsed).every((v) => typeof v === 'string')) throw new Error('not all values are strings');
+  return parsed as Record<string, string>;
+}
+
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
