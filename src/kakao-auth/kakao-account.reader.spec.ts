@@ -21,9 +21,16 @@ describe('KakaoAccountReader', () => {
     terms: [{ tag: 'service_2026', required: true, agreed: true, revocable: false }],
   };
 
-  function reader(getUser: () => Promise<KakaoUserRaw>, readKakao: () => Promise<KakaoTermsRead>) {
+  function reader(
+    getUser: () => Promise<KakaoUserRaw>,
+    readKakao: () => Promise<KakaoTermsRead>,
+    signupUser: () => Promise<void> = async () => undefined,
+  ) {
     const calls: string[] = [];
-    const kakao = { getUser: (t: string) => (calls.push(`user:${t}`), getUser()) } as unknown as KakaoClient;
+    const kakao = {
+      getUser: (t: string) => (calls.push(`user:${t}`), getUser()),
+      signupUser: (t: string) => (calls.push(`signup:${t}`), signupUser()),
+    } as unknown as KakaoClient;
     const termsService = {
       readKakao: (target: { accessToken: string }) => (calls.push(`terms:${target.accessToken}`), readKakao()),
     } as unknown as TermsService;
@@ -61,5 +68,52 @@ describe('KakaoAccountReader', () => {
       async () => terms,
     );
     await expect(r.read('access-3')).rejects.toThrow('KAKAO_UNAVAILABLE');
+  });
+
+  describe('a PREREGISTERED user (auto-link OFF)', () => {
+    const preregistered: KakaoUserRaw = {
+      id: user.id,
+      has_signed_up: false,
+      kakao_account: { email: 'a@example.com', is_email_valid: true, is_email_verified: true },
+    };
+    const registered: KakaoUserRaw = {
+      ...preregistered,
+      has_signed_up: true,
+      kakao_account: { ...preregistered.kakao_account, name: '홍길동', name_needs_agreement: false },
+    };
+
+    it('is signed up at Kakao and read again, so the login decides on the whole user', async () => {
+      const answers = [preregistered, registered];
+      const { reader: r, calls } = reader(
+        async () => answers.shift()!,
+        async () => terms,
+      );
+      const account = await r.read('access-4');
+      expect(calls).toEqual(['user:access-4', 'terms:access-4', 'signup:access-4', 'user:access-4']);
+      expect(account.profile.name).toBe('홍길동');
+      expect(account.profile.agreedItems).toContain('name');
+      expect(account.kakaoTerms).toBe(terms);
+    });
+
+    it('is not signed up again once REGISTERED, nor when Kakao says nothing (auto-link ON)', async () => {
+      for (const answer of [registered, user]) {
+        const { reader: r, calls } = reader(
+          async () => answer,
+          async () => terms,
+        );
+        await r.read('access-5');
+        expect(calls).toEqual(['user:access-5', 'terms:access-5']);
+      }
+    });
+
+    it('fails the login when the signup fails, without reading the user again', async () => {
+      const { reader: r, calls } = reader(
+        async () => preregistered,
+        async () => terms,
+        () => Promise.reject(new Error('KAKAO_UNAVAILABLE')),
+      );
+      await expect(r.read('access-6')).rejects.toThrow('KAKAO_UNAVAILABLE');
+      expect(calls).toEqual(['user:access-6', 'terms:access-6', 'signup:access-6']);
+    });
   });
 });

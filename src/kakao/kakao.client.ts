@@ -178,6 +178,27 @@ export class KakaoClient {
   }
 
   /**
+   * Manual link of a PREREGISTERED user (apps with auto-link OFF, KAKAO_API.md 4): Kakao gives the whole user
+   * only once the app has signed them up, and unlinks anyone left PREREGISTERED for 24 h. "Already registered"
+   * (-102) is the outcome wanted, so the call may be retried like a read. Errors map as getUser's do.
+   */
+  async signupUser(accessToken: string, options: { tokenFromCaller?: boolean } = {}): Promise<void> {
+    try {
+      await this.kapi({
+        name: 'user.signup',
+        host: 'api',
+        method: 'POST',
+        path: '/v1/user/signup',
+        auth: { bearer: accessToken },
+        idempotent: true,
+      });
+    } catch (err) {
+      if (err instanceof KakaoApiError && err.kakaoCode === -102) return;
+      throw err instanceof KakaoApiError ? err.forUser(options.tokenFromCaller ?? false) : err;
+    }
+  }
+
+  /**
    * The app and user of an access token a client handed us. Kakao refusing the token (401, -401: unknown or
    * expired; -2: malformed) is the client's mistake, answered UNAUTHENTICATED, not KAKAO_UNAVAILABLE; the
    * other codes map as KakaoApiError.forUser says.

@@ -3,7 +3,7 @@ import type { Persona } from '../../emulator';
 import { json } from '../support/app';
 import { call, signup } from '../support/http';
 import { waitForMail } from '../support/mail';
-import { browserLogin, HYBRID_REDIRECT, hybridCode, KakaoTestBed, startWithKakao } from '../support/kakao';
+import { browserLogin, HYBRID_REDIRECT, hybridCode, hybridLogin, KakaoTestBed, startWithKakao } from '../support/kakao';
 
 describe('matching Kakao users to existing members', () => {
   let bed: KakaoTestBed;
@@ -328,6 +328,100 @@ describe('matching Kakao users to existing members', () => {
       expect(right.body).toEqual({ result: 'DEACTIVATED_MEMBER' });
       expect(await identities(p.id)).toBe(0);
       await waitForMail(bed.t, { to: existing.email, template: 'reactivation' });
+    });
+  });
+
+  describe('an app with auto-link OFF: Kakao users are PREREGISTERED until the service signs them up', () => {
+    beforeAll(() => bed.kakao.setAutoLink(false));
+    afterAll(() => {
+      bed.kakao.setAutoLink(true);
+      bed.kakao.clearFaults();
+    });
+    const signups = () => bed.kakao.callCount('POST', '/v1/user/signup');
+
+    it('a first login signs the user up at Kakao and decides on the whole user: a full match is LINK_REQUIRED', async () => {
+      // Kakao withholds the name of a PREREGISTERED user: deciding on that, the nickname would stand in for
+      // it and a full match would look like an email-only one (VERIFICATION_REQUIRED).
+      const p = person({ name: '홍 길동' });
+      const existing = await emailMember(p.email!, '홍길동');
+      const before = signups();
+      const outcome = await kakaoLogin(p.id);
+      expect(outcome.result).toBe('LINK_REQUIRED');
+      expect(signups()).toBe(before + 1);
+      expect(bed.kakao.snapshot(p.id).signedUp).toBe(true);
+      const linked = await call(bed.t, 'POST', '/auth/link/confirm', { body: { linkTicket: outcome.linkTicket } });
+      expect(linked.body.result).toBe('LINKED');
+      expect(linked.body.member.id).toBe(existing.outcome.member.id);
+      expect((await kakaoLogin(p.id)).result).toBe('LOGGED_IN');
+      expect(signups()).toBe(before + 1);
+    });
+
+    it('one-click sign-up keeps what Kakao gives only to REGISTERED users', async () => {
+      const name = `가입${randomBytes(3).toString('hex')}`;
+      const p = person({ name, phoneNumber: '+82 010-2222-3333' });
+      const outcome = await kakaoLogin(p.id);
+      expect(outcome.result).toBe('SIGNED_UP');
+      expect(outcome.member.name).toBe(name);
+      const me = await call(bed.t, 'GET', '/members/me', { token: outcome.tokens.accessToken });
+      expect(JSON.stringify(me.body)).toContain('+821022223333');
+      expect(bed.kakao.snapshot(p.id).signedUp).toBe(true);
+    });
+
+    it('a native SDK login is signed up with the app’s own token', async () => {
+      const p = person({ name: `네이티브${randomBytes(3).toString('hex')}` });
+      const tokens = await bed.kakao.issueTokensFor(p.id);
+      expect(bed.kakao.snapshot(p.id).signedUp).toBe(false);
+      const res = await call(bed.t, 'POST', '/auth/kakao/native', { body: { accessToken: tokens.access_token } });
+      expect(res.body.result).toBe('SIGNED_UP');
+      expect(res.body.member.name).toBe(p.name);
+      expect(bed.kakao.snapshot(p.id).signedUp).toBe(true);
+    });
+
+    it("Kakao answering 'already registered' (-102) is the outcome wanted: the login goes on", async () => {
+      const p = person({ name: `이미${randomBytes(3).toString('hex')}` });
+      bed.kakao.injectFault({
+        path: '/v1/user/signup',
+        status: 400,
+        body: { msg: 'already registered', code: -102 },
+        times: 1,
+      });
+      const before = signups();
+      const res = await hybridLogin(bed, p.id);
+      expect(res.status).toBe(200);
+      expect(res.body.result).toBe('SIGNED_UP');
+      expect(signups()).toBe(before + 1);
+    });
+
+    it('a signup Kakao fails ends the login with a 503 and nothing written; the next try succeeds', async () => {
+      const p = person({ name: `실패${randomBytes(3).toString('hex')}` });
+      const before = await members();
+      // Two answers: the call is retried once, as a read is ("already registered" makes a retry harmless).
+      bed.kakao.injectFault({ path: '/v1/user/signup', status: 500, times: 2 });
+      const failed = await hybridLogin(bed, p.id);
+      expect(failed.status).toBe(503);
+      expect(failed.body.code).toBe('KAKAO_UNAVAILABLE');
+      expect(await members()).toBe(before);
+      expect(bed.kakao.snapshot(p.id).signedUp).toBe(false);
+      const again = await hybridLogin(bed, p.id);
+      expect(again.body.result).toBe('SIGNED_UP');
+      expect(bed.kakao.snapshot(p.id).signedUp).toBe(true);
+    });
+
+    it("a token Kakao refuses at the signup is the native caller's mistake: 401, nothing created", async () => {
+      const p = person();
+      const tokens = await bed.kakao.issueTokensFor(p.id);
+      const before = await members();
+      bed.kakao.injectFault({
+        path: '/v1/user/signup',
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer error=invalid_token' },
+        body: { msg: 'this access token does not exist', code: -401 },
+        times: 1,
+      });
+      const res = await call(bed.t, 'POST', '/auth/kakao/native', { body: { accessToken: tokens.access_token } });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('UNAUTHENTICATED');
+      expect(await members()).toBe(before);
     });
   });
 
