@@ -12,7 +12,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigError } from '../src/config/environment';
 import { bootstrap, checkTermsCatalog, closeOnSignals } from '../src/main';
-import { KakaoEmulator, startKakaoEmulator } from '../emulator';
+import { emulatorOptionsFromEnv, KakaoEmulator, startKakaoEmulator } from '../emulator';
 import { EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './lib/embedded-postgres';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -79,6 +79,8 @@ async function main(): Promise<void> {
       appId: env.KAKAO_APP_ID ?? '1000001',
       redirectUris: [redirectUri, `${publicUrl}/demo/kakao-callback`],
       logoutRedirectUris: [`${publicUrl}/demo`],
+      // To try an app whose Kakao Login has auto-link OFF (PREREGISTERED users): EMULATOR_AUTO_LINK=false.
+      autoLink: emulatorOptionsFromEnv(env).autoLink,
     });
     env.KAKAO_AUTH_BASE_URL = emulator.url;
     env.KAKAO_API_BASE_URL = emulator.url;
