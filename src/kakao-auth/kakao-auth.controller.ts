@@ -215,16 +215,22 @@ export class KakaoAuthController {
   @ApiOperation({
     summary: 'Hybrid flow: a front-end got the code with Kakao’s JavaScript SDK and hands it over',
     description:
-      'The redirect URI must be in ALLOWED_CODE_REDIRECT_URIS. Pass the PKCE verifier and nonce the front-end used.',
+      'The redirect URI must be in ALLOWED_CODE_REDIRECT_URIS. Pass the PKCE verifier and nonce the front-end used, and a returnTo for where a consentUrl in the answer brings the browser back.',
   })
   @ApiOkResponse({ type: LoginOutcomeDto })
-  @ApiBadRequestResponse({ type: ErrorResponse, description: 'REDIRECT_URI_NOT_ALLOWED, KAKAO_TOKEN_EXCHANGE_FAILED' })
+  @ApiBadRequestResponse({
+    type: ErrorResponse,
+    description: 'REDIRECT_URI_NOT_ALLOWED, RETURN_URL_NOT_ALLOWED, KAKAO_TOKEN_EXCHANGE_FAILED',
+  })
   async code(
     @Body() body: CodeLoginRequestDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
     @RequestId() requestId: string,
   ): Promise<LoginOutcomeDto> {
+    // Checked before the code is spent at Kakao: a refused returnTo must not cost the person their code.
+    const returnTo = body.returnTo ?? undefined;
+    this.assertReturnTo(returnTo);
     const { profile, kakaoTerms, tokens } = await this.logins.fromCode(body);
     return toLoginOutcomeDto(
       await this.logins.complete({
@@ -232,6 +238,7 @@ export class KakaoAuthController {
         kakaoTerms,
         tokens,
         intent: 'login',
+        returnTo,
         nonce: body.nonce,
         // The front-end's JavaScript SDK may have got the code, so its key can be the id_token's audience.
         audiences: [this.config.kakao.restApiKey, ...this.config.kakao.extraAudiences],
@@ -350,14 +357,18 @@ export class KakaoAuthController {
     return toLoginOutcomeDto(await this.logins.agreeTerms(body.termsTicket, body.tags, requestId));
   }
 
+  private assertReturnTo(returnTo: string | undefined): void {
+    if (returnTo !== undefined && !isAllowedReturnUrl(returnTo, this.config.allowedReturnUrls)) {
+      throw new AppException('RETURN_URL_NOT_ALLOWED', 'returnTo is not one of ALLOWED_RETURN_URLS');
+    }
+  }
+
   private async start(request: FastifyRequest, reply: FastifyReply, given: LoginRequestContext): Promise<string> {
     // JSON `null` passes @IsOptional: an optional field sent as null is the same as one not sent.
     const context = Object.fromEntries(
       Object.entries(given).filter(([, value]) => value !== null),
     ) as LoginRequestContext;
-    if (context.returnTo !== undefined && !isAllowedReturnUrl(context.returnTo, this.config.allowedReturnUrls)) {
-      throw new AppException('RETURN_URL_NOT_ALLOWED', 'returnTo is not one of ALLOWED_RETURN_URLS');
-    }
+    this.assertReturnTo(context.returnTo);
     if (context.serviceTerms?.length) {
       const tags = this.catalog.known(context.serviceTerms);
       // Kakao cannot show its consent screen without a required term in service_terms (KAKAO_API.md 1).

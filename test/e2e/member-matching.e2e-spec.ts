@@ -3,7 +3,15 @@ import type { Persona } from '../../emulator';
 import { json } from '../support/app';
 import { call, signup } from '../support/http';
 import { waitForMail } from '../support/mail';
-import { browserLogin, HYBRID_REDIRECT, hybridCode, hybridLogin, KakaoTestBed, startWithKakao } from '../support/kakao';
+import {
+  browserLogin,
+  FRONTEND,
+  HYBRID_REDIRECT,
+  hybridCode,
+  hybridLogin,
+  KakaoTestBed,
+  startWithKakao,
+} from '../support/kakao';
 
 describe('matching Kakao users to existing members', () => {
   let bed: KakaoTestBed;
@@ -192,6 +200,38 @@ describe('matching Kakao users to existing members', () => {
     });
     const foreign = await browserLogin(bed, { userId: p.id, start: stranger.body.consentUrl, cookie: 'x=y' });
     expect((await json(foreign.callback)).code).toBe('INVALID_STATE');
+  });
+
+  it('hybrid flow with a returnTo: the consentUrl brings the browser back to the front-end with a ticket', async () => {
+    const p = person({ declines: ['account_email'] });
+    const code = await hybridCode(bed, p.id);
+    const refused = await call(bed.t, 'POST', '/auth/kakao/code', {
+      body: { code, redirectUri: HYBRID_REDIRECT, returnTo: 'https://evil.example/done' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('RETURN_URL_NOT_ALLOWED');
+    // Refused before Kakao was asked: the front-end's code is still good.
+    const res = await fetch(`${bed.t.url}/auth/kakao/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, redirectUri: HYBRID_REDIRECT, returnTo: FRONTEND }),
+    });
+    const outcome = await json(res);
+    expect(outcome.result).toBe('MANDATORY_ITEMS_NOT_AGREED');
+    const again = await browserLogin(bed, {
+      userId: p.id,
+      start: outcome.consentUrl,
+      cookie: res.headers.get('set-cookie')!.split(';')[0],
+      kakaoQuery: { emulator_agree: 'all' },
+    });
+    expect(again.callback.status).toBe(303);
+    const back = new URL(again.callback.headers.get('location')!);
+    expect(`${back.origin}${back.pathname}`).toBe(FRONTEND);
+    const exchanged = await call(bed.t, 'POST', '/auth/tickets/exchange', {
+      body: { ticket: back.searchParams.get('ticket') },
+    });
+    expect(exchanged.body.result).toBe('SIGNED_UP');
+    expect(exchanged.body.member.email).toBe(p.email);
   });
 
   it("native login: no browser is known, so the consentUrl is this service's login URL, which binds the one opening it", async () => {

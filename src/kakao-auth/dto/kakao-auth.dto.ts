@@ -136,6 +136,16 @@ export class CodeLoginRequestDto {
   @IsNotEmpty()
   @MaxLength(256)
   nonce?: string;
+
+  @ApiPropertyOptional({
+    example: 'http://localhost:5173/auth/done',
+    description:
+      'Must match ALLOWED_RETURN_URLS. Where a consentUrl of this login (MANDATORY_ITEMS_NOT_AGREED, TERMS_REQUIRED, also after a link) brings the browser back, with ?ticket=… or ?error=…; without it, that Kakao login ends on the callback’s JSON.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  returnTo?: string;
 }
 
 /** A nonce is checked against the id_token that carries it: without one it would be silently ignored. */
