@@ -160,9 +160,8 @@ export class KakaoClient {
    * account is the person's, not Kakao being down. `tokenFromCaller`: the token is the caller's (native login).
    */
   async getUser(accessToken: string, options: { tokenFromCaller?: boolean } = {}): Promise<KakaoUserRaw> {
-    let body: unknown;
-    try {
-      ({ body } = await this.kapi({
+    const { body } = await this.kapiForUser(
+      {
         name: 'user.me',
         host: 'api',
         method: 'GET',
@@ -170,10 +169,9 @@ export class KakaoClient {
         auth: { bearer: accessToken },
         params: { secure_resource: 'true' },
         idempotent: true,
-      }));
-    } catch (err) {
-      throw err instanceof KakaoApiError ? err.forUser(options.tokenFromCaller ?? false) : err;
-    }
+      },
+      options.tokenFromCaller ?? false,
+    );
     return expectUser(body);
   }
 
@@ -184,17 +182,20 @@ export class KakaoClient {
    */
   async signupUser(accessToken: string, options: { tokenFromCaller?: boolean } = {}): Promise<void> {
     try {
-      await this.kapi({
-        name: 'user.signup',
-        host: 'api',
-        method: 'POST',
-        path: '/v1/user/signup',
-        auth: { bearer: accessToken },
-        idempotent: true,
-      });
+      await this.kapiForUser(
+        {
+          name: 'user.signup',
+          host: 'api',
+          method: 'POST',
+          path: '/v1/user/signup',
+          auth: { bearer: accessToken },
+          idempotent: true,
+        },
+        options.tokenFromCaller ?? false,
+      );
     } catch (err) {
-      if (err instanceof KakaoApiError && err.kakaoCode === -102) return;
-      throw err instanceof KakaoApiError ? err.forUser(options.tokenFromCaller ?? false) : err;
+      // forUser leaves an app-level code such as -102 as the KakaoApiError it was.
+      if (!(err instanceof KakaoApiError && err.kakaoCode === -102)) throw err;
     }
   }
 
@@ -204,19 +205,17 @@ export class KakaoClient {
    * other codes map as KakaoApiError.forUser says.
    */
   async getAccessTokenInfo(accessToken: string): Promise<KakaoAccessTokenInfo> {
-    let body: unknown;
-    try {
-      ({ body } = await this.kapi({
+    const { body } = await this.kapiForUser(
+      {
         name: 'user.access_token_info',
         host: 'api',
         method: 'GET',
         path: '/v1/user/access_token_info',
         auth: { bearer: accessToken },
         idempotent: true,
-      }));
-    } catch (err) {
-      throw err instanceof KakaoApiError ? err.forUser(true) : err;
-    }
+      },
+      true,
+    );
     const info = body as Partial<KakaoAccessTokenInfo>;
     if (
       typeof info?.id !== 'string' ||
@@ -375,6 +374,15 @@ export class KakaoClient {
     }
     if (!isTokenResponse(body)) throw this.garbage(name);
     return body;
+  }
+
+  /** A kapi call on a person's behalf during a login: its errors mapped as KakaoApiError.forUser says. */
+  private async kapiForUser(options: RequestOptions, tokenFromCaller: boolean): Promise<RawResponse> {
+    try {
+      return await this.kapi(options);
+    } catch (err) {
+      throw err instanceof KakaoApiError ? err.forUser(tokenFromCaller) : err;
+    }
   }
 
   private async kapi(options: RequestOptions): Promise<RawResponse> {
