@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { benchmarkTokenEndpoint } from '../emulator/bench';
-import { freePort } from '../scripts/lib/embedded-postgres';
+import { freePort } from '../scripts/lib/ports';
 import {
   APP_ID,
   EMULATOR_ENTRY,

@@ -7,13 +7,13 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigError } from '../src/config/environment';
 import { bootstrap, checkTermsCatalog, closeOnSignals } from '../src/main';
 import { emulatorOptionsFromEnv, KakaoEmulator, startKakaoEmulator } from '../emulator';
-import { EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './lib/embedded-postgres';
+import { freePort, portIsFree } from './lib/ports';
+import { DetachedPostgres, startDetachedPostgres } from './lib/postgres-host';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 // DEV_DATA_DIR lets tests run the command without touching a developer's .dev folder.
@@ -41,14 +41,6 @@ function devSecrets(): DevSecrets {
   return secrets;
 }
 
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 async function main(): Promise<void> {
   mkdirSync(DEV_DIR, { recursive: true });
   const secrets = devSecrets();
@@ -56,11 +48,10 @@ async function main(): Promise<void> {
 
   const preferredPgPort = Number(env.DEV_PG_PORT ?? 54329);
   const pgPort = (await portIsFree(preferredPgPort)) ? preferredPgPort : await freePort();
-  let pg: EmbeddedPostgresHandle | undefined;
+  let pg: DetachedPostgres | undefined;
   if (!env.DATABASE_URL) {
     process.stdout.write(`Starting embedded PostgreSQL (data in ${path.join(DEV_DIR, 'pgdata')}) on port ${pgPort}…\n`);
-    pg = await startEmbeddedPostgres({ dataDir: path.join(DEV_DIR, 'pgdata'), port: pgPort, persistent: true });
-    if (!(await pg.databaseExists(DATABASE))) await pg.createDatabase(DATABASE);
+    pg = await startDetachedPostgres({ dataDir: path.join(DEV_DIR, 'pgdata'), port: pgPort, database: DATABASE });
   }
 
   const port = Number(env.PORT ?? 3000);

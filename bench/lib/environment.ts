@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres';
+import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres';
+import { freePort } from '../../scripts/lib/ports';
 import { loginPersonas, seed } from './fixtures';
 import { Child, LOAD_CORE, postmasterPid, SERVER_CORE, startNode, waitForHttp } from './proc';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startKakaoEmulator, type KakaoEmulator } from '../../emulator';
-import { freePort } from '../../scripts/lib/embedded-postgres';
+import { freePort } from '../../scripts/lib/ports';
 import { createApp } from '../../src/app.factory';
 import { buildConfig } from '../../src/config/app-config';
 import { validateEnvironment } from '../../src/config/environment';

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../scripts/lib/embedded-postgres';
+import { freePort, portIsFree } from '../../scripts/lib/ports';
 import { PLACEHOLDER_SECRETS } from '../../src/config/secrets';
 import { ensureBuilt, ROOT, run, Running, waitForHttp } from '../support/process';
 
@@ -22,12 +22,27 @@ describe('npm run dev', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const start = (): Running =>
-    run('node', [DEV_JS], { DEV_DATA_DIR: dataDir, PORT: String(port), DEV_PG_PORT: String(pgPort) });
+    run(
+      'node',
+      [DEV_JS],
+      { DEV_DATA_DIR: dataDir, PORT: String(port), DEV_PG_PORT: String(pgPort) },
+      { processGroup: true },
+    );
 
+  /** Ctrl+C in a terminal: SIGINT to the whole foreground process group, not only to the dev process. */
   async function stop(dev: Running): Promise<void> {
-    dev.child.kill('SIGINT');
-    const { code } = await dev.exited;
+    process.kill(-dev.child.pid!, 'SIGINT');
+    const { code, stdout, stderr } = await dev.exited;
     expect(code).toBe(0);
+    // PostgreSQL stops after the service has closed its connections, not with them still open (57P01).
+    const complaints = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .filter((line) => (JSON.parse(line) as { level: number }).level >= 40);
+    expect(complaints).toEqual([]);
+    expect(stderr).toBe('');
+    // ...and it did stop: nothing listens on its port any more.
+    expect(await portIsFree(pgPort)).toBe(true);
   }
 
   it('starts PostgreSQL and the service with generated secrets, then again on the same data', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../scripts/lib/embedded-postgres';
+import { freePort } from '../../scripts/lib/ports';
 import { startTestApp } from '../support/app';
 import { createTestDatabase } from '../support/database';
 import { testEnvironment } from '../support/env';

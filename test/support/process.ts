@@ -25,10 +25,19 @@ export interface Running {
   exited: Promise<Finished>;
 }
 
-/** Spawns a command with exactly `env` (plus PATH and HOME), collecting its output. */
-export function run(command: string, args: string[], env: Record<string, string | undefined>): Running {
+/**
+ * Spawns a command with exactly `env` (plus PATH and HOME), collecting its output. `processGroup` makes it
+ * lead a process group of its own, so a test can signal the group as a terminal's Ctrl+C does.
+ */
+export function run(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { processGroup?: boolean } = {},
+): Running {
   const child = spawn(command, args, {
     cwd: ROOT,
+    detached: options.processGroup ?? false,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
