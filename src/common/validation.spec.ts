@@ -1,4 +1,4 @@
-import { IsEmail, IsString } from 'class-validator';
+import { IsEmail, IsString, ValidateBy } from 'class-validator';
 import { AppException } from './errors';
 import { createValidationPipe, MAX_DEPTH, unfitFields } from './validation';
 
@@ -10,6 +10,18 @@ class EmailDto {
 class NameDto {
   @IsString()
   name!: string;
+}
+
+class ThrowingDto {
+  @ValidateBy({
+    name: 'throws',
+    validator: {
+      validate: () => {
+        throw new URIError('URI malformed');
+      },
+    },
+  })
+  value!: string;
 }
 
 /** What the pipe throws for `value`, as `{code, details}`. */
@@ -25,8 +37,24 @@ async function refusal(value: unknown, metatype: new () => object, type: 'body' 
 
 // Regressions found by the hostile-input fuzz (test/e2e/fuzz.e2e-spec.ts): both were 500s.
 describe('the global validation pipe', () => {
-  it('refuses a value that makes a validator throw (isEmail on a lone surrogate) as VALIDATION_FAILED', async () => {
-    expect(await refusal({ email: '\ud800' }, EmailDto)).toEqual({ code: 'VALIDATION_FAILED', details: undefined });
+  it('refuses a value that makes a validator throw as VALIDATION_FAILED', async () => {
+    expect(await refusal({ value: 'x' }, ThrowingDto)).toEqual({ code: 'VALIDATION_FAILED', details: undefined });
+  });
+
+  // isEmail threw a URIError on it (encodeURI), and a name holding one failed the sign-up's mail job: PostgreSQL's
+  // json cannot hold it.
+  it('refuses strings with an unpaired surrogate (half an emoji), and only those', async () => {
+    const unpaired = {
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'email', errors: ['must not contain an unpaired surrogate'] }],
+    };
+    expect(await refusal({ email: '\ud800' }, EmailDto)).toEqual(unpaired);
+    expect(await refusal({ email: 'a\udfff@b.c' }, EmailDto)).toEqual(unpaired);
+    expect(await refusal({ name: '\ude00\ud83d' }, NameDto)).toMatchObject({ details: [{ field: 'name' }] });
+    // A whole pair is a character like any other.
+    await expect(
+      createValidationPipe().transform({ name: '홍길동 \ud83d\ude00' }, { type: 'body', metatype: NameDto }),
+    ).resolves.toEqual({ name: '홍길동 😀' });
   });
 
   it('refuses strings with U+0000 anywhere in a body or query, which PostgreSQL cannot store', async () => {

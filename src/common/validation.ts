@@ -1,5 +1,6 @@
 import { ArgumentMetadata, HttpException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppException } from './errors';
+import { hasUnpairedSurrogate } from './text';
 
 export interface FieldError {
   field: string;
@@ -20,12 +21,15 @@ export const MAX_DEPTH = 32;
 
 /**
  * What makes a body, query or path unfit for the DTO machinery: strings holding U+0000, which PostgreSQL
- * text cannot store and refuses in a query parameter (a 500 deep in a repository), and nesting deeper than
- * MAX_DEPTH, which overflowed class-transformer's stack (a 500 for a 10 KiB body of brackets).
+ * text cannot store and refuses in a query parameter (a 500 deep in a repository); strings holding an
+ * unpaired surrogate ("\ud800", half an emoji), which PostgreSQL's json refuses (a name went into a mail job
+ * that way: a 500 at sign-up); and nesting deeper than MAX_DEPTH, which overflowed class-transformer's stack
+ * (a 500 for a 10 KiB body of brackets).
  */
 export function unfitFields(value: unknown, prefix = '', depth = 0): FieldError[] {
   if (typeof value === 'string') {
-    return value.includes('\u0000') ? [{ field: prefix, errors: ['must not contain U+0000'] }] : [];
+    if (value.includes('\u0000')) return [{ field: prefix, errors: ['must not contain U+0000'] }];
+    return hasUnpairedSurrogate(value) ? [{ field: prefix, errors: ['must not contain an unpaired surrogate'] }] : [];
   }
   if (!value || typeof value !== 'object') return [];
   if (depth >= MAX_DEPTH) return [{ field: prefix, errors: [`must not be nested deeper than ${MAX_DEPTH} levels`] }];
@@ -37,8 +41,7 @@ const invalid = (details?: FieldError[]) => new AppException('VALIDATION_FAILED'
 /**
  * The global ValidationPipe, made total: whatever a client sends ends as a value or VALIDATION_FAILED, never
  * as an unexpected error. Besides unfitFields, a validator or transformer that throws on hostile input
- * instead of failing it (validator's isEmail runs encodeURI, which throws a URIError on a lone surrogate
- * such as "\ud800") refuses the input.
+ * instead of failing it refuses the input.
  */
 class TotalValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {

@@ -25,4 +25,13 @@ describe('parseKakaoJson', () => {
       code: -2,
     });
   });
+
+  // A nickname cut in the middle of an emoji reached a jsonb column as "\ud83d" and failed the login with a 500.
+  it('gives strings PostgreSQL can store: no U+0000, no unpaired surrogate, whole pairs kept', () => {
+    const body = String.raw`{"id":4000000000000001009,"properties":{"nickname":"튜브\ud83d","bio":"a\u0000b \ud83d\ude00"}}`;
+    expect(parseKakaoJson(body)).toEqual({
+      id: '4000000000000001009',
+      properties: { nickname: '튜브\ufffd', bio: 'ab 😀' },
+    });
+  });
 });

@@ -1,10 +1,10 @@
+import { storableText } from '../common/text';
 import {
   accountEventAction,
   callAppliesToLink,
   parseUnlinkCall,
   SET_MAX_AGE_SECONDS,
   setTimeProblem,
-  storableText,
   unlinkDedupeKey,
   unlinkParams,
 } from './kakao-webhook-events';

@@ -2,6 +2,7 @@
  * What Kakao's webhook calls mean (KAKAO_API.md 7). Pure, so each rule is a unit test.
  */
 import { randomUUID } from 'node:crypto';
+import { storableText } from '../common/text';
 import { parseKakaoJson } from '../kakao/kakao-json';
 
 /** What processing does for a call. */
@@ -118,12 +119,6 @@ const ACCOUNT_EVENT_ACTIONS: Record<string, WebhookAction> = {
   'credential-compromise': 'revoke',
   'user-profile-changed': 'refresh_profile',
 };
-
-/**
- * A claim of a SET as it can be stored: PostgreSQL text cannot hold U+0000, which JSON (`\u0000`) and so a
- * signed token can carry. Dropping it keeps the call instead of failing its write (and Kakao retrying it).
- */
-export const storableText = (text: string): string => text.replace(/\u0000/g, '');
 
 /** The short name of an event type URI and what it asks of us; unknown events are only recorded. */
 export function accountEventAction(eventType: string): { name: string; action: WebhookAction } {

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -47,8 +47,8 @@ export class KakaoWebhooksController {
   @ApiHeader({ name: 'authorization', description: 'KakaoAK <KAKAO_ADMIN_KEY>', required: true })
   @ApiOkResponse({ description: 'Received (processing follows)' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'WEBHOOK_UNAUTHORIZED' })
-  async unlinkByGet(@Query() query: Record<string, unknown>): Promise<void> {
-    await this.unlink({ params: query });
+  async unlinkByGet(@Req() request: FastifyRequest): Promise<void> {
+    await this.unlink({ params: rawQuery(request) });
   }
 
   @Post('unlink')
@@ -71,10 +71,10 @@ export class KakaoWebhooksController {
   @ApiHeader({ name: 'authorization', description: 'KakaoAK <KAKAO_ADMIN_KEY>', required: true })
   @ApiOkResponse({ description: 'Received (processing follows)' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'WEBHOOK_UNAUTHORIZED' })
-  async unlinkByPost(@Req() request: FastifyRequest, @Query() query: Record<string, unknown>): Promise<void> {
+  async unlinkByPost(@Req() request: FastifyRequest): Promise<void> {
     // The webhook intake (WebhooksModule) handed the body over raw: it is read here.
     const body = typeof request.body === 'string' ? request.body : undefined;
-    await this.unlink(unlinkParams(query, body, originalContentType(request)));
+    await this.unlink(unlinkParams(rawQuery(request), body, originalContentType(request)));
   }
 
   @Post('account-events')
@@ -137,4 +137,12 @@ export class KakaoWebhooksController {
     if ('problems' in call) await this.webhooks.receiveInvalidUnlink(call);
     else await this.webhooks.receiveUnlink(call);
   }
+}
+
+/**
+ * The query as sent, past the global validation pipe: that pipe answers 400 to a parameter it cannot take
+ * (U+0000), and every authenticated unlink call must be answered 200 (KAKAO_API.md 7.1).
+ */
+function rawQuery(request: FastifyRequest): Record<string, unknown> {
+  return (request.query ?? {}) as Record<string, unknown>;
 }

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { AppConfig } from '../config/app-config';
 import { ConcurrencyLimit } from '../common/concurrency-limit';
+import { storableText } from '../common/text';
 import { InjectConfig } from '../config/config.module';
 import type { SecurityEventClaims } from '../kakao/kakao-id-token.verifier';
 import { KakaoTokenStore } from '../kakao/kakao-token.store';
@@ -20,7 +21,6 @@ import {
   accountEventAction,
   callAppliesToLink,
   InvalidUnlinkCall,
-  storableText,
   UnlinkCall,
   unlinkDedupeKey,
 } from './kakao-webhook-events';

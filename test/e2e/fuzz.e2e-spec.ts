@@ -811,6 +811,17 @@ describe('hostile input fuzz: every endpoint answers a documented success or a 4
       // validator's isEmail threw a URIError on a lone surrogate (500): the pipe now refuses what throws.
       ['a lone surrogate as sign-up email', () => signupWith('\ud800'), 400],
       ['a lone surrogate in an email address', () => signupWith('a\udfff@example.com'), 400],
+      // A name went into the verification mail's job, whose JSON PostgreSQL refuses with an unpaired surrogate (500).
+      [
+        'a lone surrogate in a sign-up name',
+        () =>
+          post('/auth/signup', {
+            email: 'half.emoji@example.com',
+            password: 'correct horse battery staple',
+            name: '홍\ud83d',
+          }),
+        400,
+      ],
       // U+0000 reached PostgreSQL, which refuses it in text (500): the pipe refuses it in any field. The
       // other two were refused before (an unknown ticket, a foreign returnTo), now at the edge as well.
       ['U+0000 in a login email', () => post('/auth/login', { email: 'a\u0000@b.co', password: 'x' }), 400],
@@ -823,6 +834,17 @@ describe('hostile input fuzz: every endpoint answers a documented success or a 4
         'U+0000 in an authorize-url returnTo',
         () => post('/auth/kakao/authorize-url', { intent: 'login', returnTo: `${FRONTEND}/\u0000` }),
         400,
+      ],
+      // The pipe's 400 for U+0000 in a query reached Kakao's unlink webhook, which must answer every
+      // authenticated call 200 (KAKAO_API.md 7.1).
+      [
+        'U+0000 in the unlink webhook’s query',
+        () => ({
+          method: 'GET',
+          path: '/webhooks/kakao/unlink?app_id=%00&user_id=%00&referrer_type=%00',
+          headers: credentials('kakaoak'),
+        }),
+        200,
       ],
       // An optional field sent as JSON null passed @IsOptional and reached the returnTo check (500).
       [

@@ -207,6 +207,19 @@ describe('Kakao answers', () => {
       expect(await count('members')).toBe(members);
     });
 
+    // Kakao's JSON can carry what PostgreSQL cannot store: half an emoji ("\ud83d") in jsonb, U+0000 in text.
+    it('takes a nickname cut in the middle of an emoji, or holding U+0000, as text it can store', async () => {
+      const kakaoId = newPersona({ nickname: '튜브\ud83d', name: '정\u0000튜브' });
+      const res = await nativeLogin(kakaoId);
+      expect({ status: res.status, result: res.body.result }).toEqual({ status: 200, result: 'SIGNED_UP' });
+      expect(res.body.member).toMatchObject({ name: '정튜브', profile: { nickname: '튜브\ufffd' } });
+      // The code flow reads the same answer (and an id_token whose nickname claim is cut the same way).
+      const again = await call(bed.t, 'POST', '/auth/kakao/code', {
+        body: { code: await hybridCode(bed, kakaoId), redirectUri: HYBRID_REDIRECT },
+      });
+      expect({ status: again.status, result: again.body.result }).toEqual({ status: 200, result: 'LOGGED_IN' });
+    });
+
     it('the same genuine token answer logs in (control)', async () => {
       const kakaoId = newPersona();
       const genuine = await bed.kakao.issueTokensFor(kakaoId);
