@@ -6,7 +6,8 @@ import type { DestinationStream } from 'pino';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
-import { ACCOUNT_THROTTLER, accountTracker, AUTH_THROTTLER } from './common/rate-limit/rate-limit';
+import { AUTH_THROTTLER } from './common/rate-limit/rate-limit';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { SlidingWindowThrottlerStorage } from './common/rate-limit/sliding-window-storage';
 import { AuditModule } from './audit/audit.module';
 import { KakaoAuthModule } from './kakao-auth/kakao-auth.module';
@@ -43,19 +44,11 @@ export class AppModule {
         ThrottlerModule.forRoot({
           storage: new SlidingWindowThrottlerStorage(),
           throttlers: [
+            // Per client address. Wrong passwords are also limited per account (RateLimitModule).
             { name: AUTH_THROTTLER, ttl: 60_000, limit: config.rateLimit.authPerMinute },
-            {
-              // Per account, tighter than per IP: guessing one account's password from many addresses is
-              // limited too. Routes that name no account skip it.
-              name: ACCOUNT_THROTTLER,
-              ttl: 60_000,
-              limit: Math.max(1, Math.ceil(config.rateLimit.authPerMinute / 2)),
-              getTracker: (request: { body?: unknown }) => accountTracker(request) ?? '',
-              skipIf: (context) =>
-                accountTracker(context.switchToHttp().getRequest<{ body?: unknown }>()) === undefined,
-            },
           ],
         }),
+        RateLimitModule,
         DatabaseModule,
         QueueModule.forRoot(options.queue),
         MailModule, // its worker runs in every instance, whichever feature modules queue mails

@@ -57,7 +57,7 @@ export interface AppConfig {
   /** Whether this instance runs the job queue's workers (it queues jobs either way). */
   queueWorkers: boolean;
   logLevel: string;
-  rateLimit: { authPerMinute: number };
+  rateLimit: { authPerMinute: number; accountFailuresPerMinute: number };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -210,7 +210,10 @@ export function buildConfig(e: Environment): AppConfig {
     mailTransport: e.MAIL_TRANSPORT ?? 'log',
     queueWorkers: e.QUEUE_WORKERS ?? true,
     logLevel: e.LOG_LEVEL ?? 'info',
-    rateLimit: { authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE ?? 20 },
+    rateLimit: {
+      authPerMinute: e.RATE_LIMIT_AUTH_PER_MINUTE ?? 120,
+      accountFailuresPerMinute: e.RATE_LIMIT_ACCOUNT_FAILURES_PER_MINUTE ?? 10,
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -225,6 +225,12 @@ export class Environment {
   RATE_LIMIT_AUTH_PER_MINUTE?: number;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_ACCOUNT_FAILURES_PER_MINUTE?: number;
+
+  @IsOptional()
   @Transform(emptyToUndefined)
   @IsString()
   TRUST_PROXY?: string;

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { Public } from '../common/auth/public.decorator';
 import { AppException, ErrorResponse } from '../common/errors';
 import { RequestId } from '../common/http/received-at';
+import { LimitFailuresPerAccount } from '../common/rate-limit/account-failures';
 import { RateLimited } from '../common/rate-limit/rate-limit';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -325,10 +326,12 @@ export class KakaoAuthController {
   @Post('link/verify')
   @HttpCode(200)
   @RateLimited()
+  @LimitFailuresPerAccount()
   @ApiTags(SWAGGER_TAGS.auth)
   @ApiOperation({
     summary: 'Prove the existing account with its password, then link (after VERIFICATION_REQUIRED)',
-    description: 'Rate limited per IP and per account. A wrong password leaves the ticket usable until it expires.',
+    description:
+      'Rate limited per IP; wrong passwords also per account. A wrong password leaves the ticket usable until it expires.',
   })
   @ApiOkResponse({ type: LoginOutcomeDto, description: 'LINKED' })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'INVALID_CREDENTIALS' })

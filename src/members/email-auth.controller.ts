@@ -13,6 +13,7 @@ import { Public } from '../common/auth/public.decorator';
 import { SWAGGER_TAGS } from '../swagger';
 import { ErrorResponse } from '../common/errors';
 import { RequestId } from '../common/http/received-at';
+import { LimitFailuresPerAccount } from '../common/rate-limit/account-failures';
 import { RateLimited } from '../common/rate-limit/rate-limit';
 import { EmailTokenRequestDto, LoginRequestDto, SignupRequestDto } from './dto/email-auth.dto';
 import { LoginOutcomeDto, toLoginOutcomeDto } from './dto/member.dto';
@@ -37,10 +38,11 @@ export class EmailAuthController {
   @Post('login')
   @HttpCode(200)
   @RateLimited()
+  @LimitFailuresPerAccount()
   @ApiOperation({
     summary: 'Log in with email and password',
     description:
-      'LOGGED_IN, or DEACTIVATED_MEMBER with a reactivation mail queued. Rate limited per IP and per account.',
+      'LOGGED_IN, or DEACTIVATED_MEMBER with a reactivation mail queued. Rate limited per IP; wrong passwords also per account.',
   })
   @ApiOkResponse({ type: LoginOutcomeDto })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'INVALID_CREDENTIALS' })

@@ -171,25 +171,57 @@ describe('email members', () => {
 });
 
 describe('login rate limits', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    // 4 per minute per IP, hence 2 per minute per account.
-    t = await startTestApp({ env: { RATE_LIMIT_AUTH_PER_MINUTE: '4' } });
-  });
-  afterAll(() => t.close());
+  describe('wrong passwords per account', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ env: { RATE_LIMIT_ACCOUNT_FAILURES_PER_MINUTE: '2' } });
+    });
+    afterAll(() => t.close());
 
-  it('limits attempts per account, then per IP', async () => {
-    const a = uniqueEmail();
-    const b = uniqueEmail();
-    const attempt = (email: string) => call(t, 'POST', '/auth/login', { body: { email, password: 'guess' } });
-    expect((await attempt(a)).status).toBe(401);
-    expect((await attempt(a.toUpperCase())).status).toBe(401);
-    const third = await attempt(a);
-    expect(third.status).toBe(429);
-    expect(third.body.code).toBe('RATE_LIMITED');
-    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Another account from the same address is still allowed until the address's own limit.
-    expect((await attempt(b)).status).toBe(401);
-    expect((await attempt(b)).status).toBe(429);
+    const login = (email: string, password: string) => call(t, 'POST', '/auth/login', { body: { email, password } });
+
+    it('counts only failures: a member signing in often is never locked out', async () => {
+      const m = await signup(t);
+      for (let i = 0; i < 5; i++) expect((await login(m.email, m.password)).status).toBe(200);
+    });
+
+    it('locks the account past the limit, for the right password too and whatever the spelling', async () => {
+      const m = await signup(t);
+      const other = await signup(t);
+      for (let i = 0; i < 3; i++) expect((await login(m.email, 'a wrong guess')).status).toBe(401);
+      const locked = await login(m.email, m.password);
+      expect({ status: locked.status, code: locked.body.code }).toEqual({ status: 429, code: 'RATE_LIMITED' });
+      expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await login(m.email.toUpperCase(), m.password)).status).toBe(429);
+      // The count is the account's: proving it for a Kakao link is locked as well.
+      const verify = await call(t, 'POST', '/auth/link/verify', {
+        body: { linkTicket: 'R'.repeat(43), email: m.email, password: m.password },
+      });
+      expect(verify.status).toBe(429);
+      // Another account from the same address is not.
+      expect((await login(other.email, other.password)).status).toBe(200);
+    });
+
+    it('locks an unknown email the same way, so the lock tells nothing about which accounts exist', async () => {
+      const nobody = uniqueEmail();
+      for (let i = 0; i < 3; i++) expect((await login(nobody, 'a wrong guess')).status).toBe(401);
+      expect((await login(nobody, 'a wrong guess')).status).toBe(429);
+    });
+  });
+
+  describe('per address', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ env: { RATE_LIMIT_AUTH_PER_MINUTE: '3' } });
+    });
+    afterAll(() => t.close());
+
+    it('limits the requests of one address to a route, whichever accounts they name', async () => {
+      const attempt = () => call(t, 'POST', '/auth/login', { body: { email: uniqueEmail(), password: 'guess' } });
+      for (let i = 0; i < 3; i++) expect((await attempt()).status).toBe(401);
+      const refused = await attempt();
+      expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 429, code: 'RATE_LIMITED' });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
   });
 });

@@ -40,10 +40,8 @@ export function RateLimited(override?: { limit: number; ttlMs: number }) {
   );
 }
 
-export const ACCOUNT_THROTTLER = 'account';
-
 /**
- * The account a login attempt is for (its normalised email), so attempts on one account are limited
+ * The account a password attempt is for (its normalised email), so attempts on one account are limited
  * however many addresses they come from. Undefined for requests that name no account.
  */
 export function accountTracker(request: { body?: unknown }): string | undefined {

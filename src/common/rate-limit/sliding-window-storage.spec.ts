@@ -24,6 +24,21 @@ describe('SlidingWindowThrottlerStorage', () => {
     expect(await hit()).toMatchObject({ isBlocked: true, timeToBlockExpire: 30 });
   });
 
+  it('tells how long a key stays blocked without counting a hit (a lock checked before each attempt)', async () => {
+    expect(storage.blockedFor('ip-1', 'auth')).toBe(0);
+    for (let i = 0; i < 3; i++) await hit();
+    expect(storage.blockedFor('ip-1', 'auth')).toBe(0);
+    await hit();
+    expect(storage.blockedFor('ip-1', 'auth')).toBe(60);
+    clock += 59_500;
+    expect(storage.blockedFor('ip-1', 'auth')).toBe(1);
+    expect(storage.blockedFor('ip-1', 'other')).toBe(0);
+    clock += 500;
+    expect(storage.blockedFor('ip-1', 'auth')).toBe(0);
+    // Asking counted nothing: the key starts afresh.
+    expect(await hit()).toMatchObject({ totalHits: 1, isBlocked: false });
+  });
+
   it('starts the key afresh once its block has ended', async () => {
     for (let i = 0; i < 4; i++) await hit();
     clock += MINUTE;

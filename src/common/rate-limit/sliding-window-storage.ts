@@ -48,6 +48,13 @@ export class SlidingWindowThrottlerStorage implements ThrottlerStorage {
     return Promise.resolve(this.hit(`${throttlerName}\u0000${key}`, ttl, limit, blockDuration));
   }
 
+  /** Seconds left of the block on `key` (at least 1), or 0 when it is not blocked. Counts nothing. */
+  blockedFor(key: string, throttlerName: string): number {
+    const w = this.windows.get(`${throttlerName}\u0000${key}`);
+    const now = this.now();
+    return w && w.blockedUntil > now ? Math.max(1, Math.ceil((w.blockedUntil - now) / 1000)) : 0;
+  }
+
   private hit(key: string, ttl: number, limit: number, blockDuration: number): ThrottlerStorageRecord {
     const now = this.now();
     this.sweep(now, ttl);
