@@ -88,6 +88,9 @@ async function main(): Promise<void> {
     KAKAO_REDIRECT_URI: redirectUri,
     ALLOWED_RETURN_URLS: `${publicUrl}/demo`,
     ALLOWED_CODE_REDIRECT_URIS: `${publicUrl}/demo/kakao-callback`,
+    // The emulator grants `name`, which a real Kakao app gets only once its business is verified: with it the
+    // demo's matching compares real names (정튜브 is LINK_REQUIRED), not nicknames.
+    KAKAO_SCOPES: emulator ? 'openid profile_nickname profile_image account_email name' : '',
     ...secrets,
   };
   for (const [key, value] of Object.entries(defaults)) if (env[key] === undefined && value) env[key] = value;
