@@ -292,7 +292,6 @@ export class KakaoAuthController {
         nonce: body.nonce,
         audiences: [this.config.kakao.restApiKey, ...this.config.kakao.extraAudiences],
         requireIdToken: false,
-        idTokenFromClient: true,
         requestId,
       }),
     );

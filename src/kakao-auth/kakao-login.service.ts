@@ -41,8 +41,6 @@ export interface KakaoLoginInput {
   audiences?: string[];
   /** Whether an id_token must be present (it always is when we asked for `openid` ourselves). */
   requireIdToken: boolean;
-  /** Set when the caller handed us the id_token (native SDK login); otherwise it came from Kakao's token endpoint. */
-  idTokenFromClient?: boolean;
   /** Where the front-end wants the person back (redirect flow), for follow-up URLs. */
   returnTo?: string | null;
   requestId?: string;
@@ -207,11 +205,7 @@ export class KakaoLoginService {
         throw new AppException('ID_TOKEN_INVALID', 'Kakao returned no id_token', { reason: 'missing' });
       return undefined;
     }
-    const claims = await this.idTokens.verify(idToken, {
-      nonce: input.nonce,
-      audiences: input.audiences,
-      from: input.idTokenFromClient ? 'client' : 'kakao',
-    });
+    const claims = await this.idTokens.verify(idToken, { nonce: input.nonce, audiences: input.audiences });
     if (claims.sub !== input.profile.kakaoId) {
       throw new AppException('ID_TOKEN_INVALID', 'The Kakao id_token is not valid', { reason: 'sub' });
     }

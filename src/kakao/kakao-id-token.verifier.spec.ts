@@ -3,7 +3,7 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
-import { KakaoIdTokenVerifier } from './kakao-id-token.verifier';
+import { JWKS_UNKNOWN_KID_FLOOR_MS, KakaoIdTokenVerifier } from './kakao-id-token.verifier';
 import { KakaoClient } from './kakao.client';
 
 type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -206,30 +206,46 @@ describe('KakaoIdTokenVerifier', () => {
     expect(jwksCalls).toBe(2);
   });
 
-  it('refetches for unknown kids at most once per 30 s', async () => {
+  it('many concurrent tokens with forged kids share one refetch and are all refused', async () => {
     expect(await reason(await sign({}))).toBe('accepted');
-    for (let i = 0; i < 5; i++) expect(await reason(await sign({}, { kid: `forged-${i}` }))).toBe('ID_TOKEN_INVALID');
+    // A forged kid spends the floor: the burst below has to wait for the next refetch.
+    expect(await refusedFor(await sign({}, { kid: 'forged' }))).toBe('ID_TOKEN_INVALID:ERR_JWKS_NO_MATCHING_KEY');
     expect(jwksCalls).toBe(2);
+    const burst = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => refusedFor(await sign({}, { kid: `forged-${i}` }))),
+    );
+    expect(new Set(burst)).toEqual(new Set(['ID_TOKEN_INVALID:ERR_JWKS_NO_MATCHING_KEY']));
+    expect(jwksCalls).toBe(3);
   });
 
-  it('forged kids in tokens anyone can send do not delay a key rotation for tokens from Kakao itself', async () => {
+  it('a rotation right after a forged kid spent the floor: the new kid waits for the next refetch and is accepted', async () => {
     expect(await reason(await sign({}))).toBe('accepted');
-    // Someone spends the 30 s cooldown with a forged kid in a native login or a webhook's SET.
-    expect(await reason(await sign({}, { kid: 'forged' }), { from: 'client' })).toBe('ID_TOKEN_INVALID');
+    expect(await reason(await sign({}, { kid: 'forged' }))).toBe('ID_TOKEN_INVALID');
     expect(jwksCalls).toBe(2);
     jwks = { keys: [pubA, pubB] }; // Kakao rotates
-    const rotated = await sign({}, { key: keyB, kid: 'kid-b' });
-    expect(await reason(rotated, { from: 'client' })).toBe('ID_TOKEN_INVALID');
-    expect(jwksCalls).toBe(2);
-    expect(await reason(rotated, { from: 'kakao' })).toBe('accepted');
+    // The genuine token and another forged one wait together for one refetch.
+    const [rotated, forged] = await Promise.all([
+      refusedFor(await sign({}, { key: keyB, kid: 'kid-b' })),
+      refusedFor(await sign({}, { kid: 'forged-again' })),
+    ]);
+    expect({ rotated, forged }).toEqual({ rotated: 'accepted', forged: 'ID_TOKEN_INVALID:ERR_JWKS_NO_MATCHING_KEY' });
     expect(jwksCalls).toBe(3);
-    // Learnt once, the new key serves every origin.
-    expect(await reason(rotated, { from: 'client' })).toBe('accepted');
-    // Forged kids in tokens "from Kakao" still refetch at most once per second.
-    for (let i = 0; i < 5; i++) {
-      expect(await reason(await sign({}, { kid: `forged-${i}` }), { from: 'kakao' })).toBe('ID_TOKEN_INVALID');
+    // Learnt once, the new key is cached.
+    expect(await reason(await sign({}, { key: keyB, kid: 'kid-b' }))).toBe('accepted');
+    expect(jwksCalls).toBe(3);
+  });
+
+  it('sequential forged kids each wait for their own refetch, at most one per floor', async () => {
+    expect(await reason(await sign({}))).toBe('accepted');
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) {
+      expect(await refusedFor(await sign({}, { kid: `forged-${i}` }))).toBe(
+        'ID_TOKEN_INVALID:ERR_JWKS_NO_MATCHING_KEY',
+      );
     }
-    expect(jwksCalls).toBeLessThanOrEqual(4);
+    const refetches = jwksCalls - 1;
+    expect(refetches).toBe(3);
+    expect(refetches).toBeLessThanOrEqual(Math.floor((Date.now() - started) / JWKS_UNKNOWN_KID_FLOOR_MS) + 1);
   });
 
   it('fails closed with a cold cache and Kakao down, and keeps working on a warm cache', async () => {
@@ -238,6 +254,9 @@ describe('KakaoIdTokenVerifier', () => {
     jwksDown = false;
     expect(await reason(await sign({}))).toBe('accepted');
     jwksDown = true;
+    expect(await reason(await sign({}))).toBe('accepted');
+    // An unknown kid's refetch fails: the cached keys stay, and the token is refused as unknown.
+    expect(await refusedFor(await sign({}, { kid: 'kid-c' }))).toBe('ID_TOKEN_INVALID:ERR_JWKS_NO_MATCHING_KEY');
     expect(await reason(await sign({}))).toBe('accepted');
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createLocalJWKSet, errors, JSONWebKeySet, jwtVerify, JWTVerifyGetKey } from 'jose';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppException } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
@@ -8,16 +9,13 @@ import type { KakaoIdTokenClaims } from './kakao.types';
 
 /** Kakao asks for cached keys (KAKAO_API.md 3, JWKS): refreshed in the background of use every 10 minutes. */
 const JWKS_MAX_AGE_MS = 10 * 60_000;
+/** While Kakao fails, a stale JWKS is refetched in the background at most this often. */
+const JWKS_STALE_RETRY_MS = 30_000;
 /**
- * An unknown kid in a token anyone can send us (a native SDK's id_token, a webhook's SET) refetches at most
- * this often, so forged kids cannot make us hammer Kakao.
+ * Refetches for unknown kids are at least this far apart, whoever sends the tokens, so forged kids cannot make
+ * us hammer Kakao. A token arriving in between waits for the next one rather than failing a real key rotation.
  */
-const JWKS_REFETCH_COOLDOWN_MS = 30_000;
-/**
- * An id_token Kakao's token endpoint handed us over TLS has its own, short floor: forged tokens spending the
- * cooldown above must not fail real logins for 30 s right after Kakao rotates its keys.
- */
-const JWKS_REFETCH_FLOOR_FROM_KAKAO_MS = 1_000;
+export const JWKS_UNKNOWN_KID_FLOOR_MS = 1_000;
 const CLOCK_TOLERANCE_SECONDS = 60;
 /** An id_token older than this is not accepted for a login, whatever its exp says. */
 const MAX_TOKEN_AGE_SECONDS = 24 * 3600;
@@ -53,9 +51,6 @@ export interface SecurityEventClaims {
   events: Record<string, Record<string, unknown>>;
 }
 
-/** Who handed us a token: Kakao's token endpoint (over our own TLS call) or a caller of our API. */
-export type TokenOrigin = 'kakao' | 'client';
-
 interface CachedJwks {
   getKey: JWTVerifyGetKey;
   kids: Set<string>;
@@ -71,9 +66,10 @@ export class KakaoIdTokenVerifier {
   private readonly logger = new Logger(KakaoIdTokenVerifier.name);
   private cache?: CachedJwks;
   private lastFetchAttempt = 0;
-  /** Last refetch for an unknown kid, per origin of the token (see the two cooldowns above). */
-  private readonly lastUnknownKidRefetch = { kakao: 0, client: 0 };
   private inflight?: Promise<CachedJwks>;
+  private lastUnknownKidRefetch = -Infinity;
+  /** The next refetch for unknown kids, shared by every token waiting for it. */
+  private nextUnknownKidRefetch?: Promise<void>;
 
   constructor(
     private readonly kakao: KakaoClient,
@@ -82,19 +78,14 @@ export class KakaoIdTokenVerifier {
 
   /**
    * `audiences`: the REST API key for codes exchanged by us; plus KAKAO_EXTRA_AUDIENCES for tokens from a
-   * native or JavaScript SDK. `nonce`: required when the login transaction had one. `from`: `kakao` when we
-   * received the token from Kakao's token endpoint ourselves, `client` when a caller handed it to us.
+   * native or JavaScript SDK. `nonce`: required when the login transaction had one.
    */
-  async verify(
-    idToken: string,
-    options: { nonce?: string; audiences?: string[]; from?: TokenOrigin } = {},
-  ): Promise<KakaoIdTokenClaims> {
+  async verify(idToken: string, options: { nonce?: string; audiences?: string[] } = {}): Promise<KakaoIdTokenClaims> {
     const audiences = options.audiences ?? [this.config.kakao.restApiKey];
-    const from = options.from ?? 'client';
     let payload: Record<string, unknown>;
     let header: { typ?: unknown };
     try {
-      ({ payload, protectedHeader: header } = await jwtVerify(idToken, (h, token) => this.key(h, token, from), {
+      ({ payload, protectedHeader: header } = await jwtVerify(idToken, (h, token) => this.key(h, token), {
         algorithms: ['RS256'],
         issuer: this.config.kakao.issuer,
         audience: audiences,
@@ -136,7 +127,7 @@ export class KakaoIdTokenVerifier {
   async verifySecurityEvent(token: string): Promise<SecurityEventClaims> {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, (header, t) => this.key(header, t, 'client'), {
+      ({ payload } = await jwtVerify(token, (header, t) => this.key(header, t), {
         algorithms: ['RS256'],
         typ: 'secevent+jwt',
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
@@ -169,23 +160,43 @@ export class KakaoIdTokenVerifier {
     return payload as unknown as SecurityEventClaims;
   }
 
-  private async key(header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1], from: TokenOrigin) {
+  private async key(header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]) {
     let jwks = await this.jwks();
-    const cooldown = from === 'kakao' ? JWKS_REFETCH_FLOOR_FROM_KAKAO_MS : JWKS_REFETCH_COOLDOWN_MS;
-    if (
-      header.kid !== undefined &&
-      !jwks.kids.has(header.kid) &&
-      Date.now() - this.lastUnknownKidRefetch[from] > cooldown
-    ) {
-      // Kakao rotates keys: a kid we do not know yet may be new.
-      this.lastUnknownKidRefetch[from] = Date.now();
-      jwks = await this.refetch().catch(() => jwks);
-    }
+    // Kakao rotates keys: a kid we do not know yet may be new.
+    if (header.kid !== undefined && !jwks.kids.has(header.kid)) jwks = await this.jwksWith(header.kid, jwks);
     try {
       return await jwks.getKey(header, token);
     } catch (err) {
       throw invalid(err instanceof errors.JOSEError ? err.code : 'kid');
     }
+  }
+
+  /**
+   * The JWKS after a fetch begun since the token arrived, or an earlier one if it has the kid. A failed fetch
+   * leaves the cached set.
+   */
+  private async jwksWith(kid: string, cached: CachedJwks): Promise<CachedJwks> {
+    // A fetch under way may have left before Kakao published the key: it serves only if it brought the kid.
+    await this.inflight?.catch(() => undefined);
+    if (this.cache?.kids.has(kid)) return this.cache;
+    this.nextUnknownKidRefetch ??= this.untilFloor().then(() => this.refetchForUnknownKids());
+    await this.nextUnknownKidRefetch;
+    return this.cache ?? cached;
+  }
+
+  /** Always a timer, even past the floor: tokens arriving together share the refetch. */
+  private async untilFloor(): Promise<void> {
+    const wait = () => this.lastUnknownKidRefetch + JWKS_UNKNOWN_KID_FLOOR_MS - Date.now();
+    await sleep(Math.max(0, wait()));
+    // A timer may fire a little early; the floor holds by the clock.
+    while (wait() > 0) await sleep(wait());
+  }
+
+  private async refetchForUnknownKids(): Promise<void> {
+    // Tokens arriving from now on wait for the next refetch: this one may leave before their key is published.
+    this.nextUnknownKidRefetch = undefined;
+    this.lastUnknownKidRefetch = Date.now();
+    await this.refetch().catch(() => undefined);
   }
 
   /** The cached JWKS; refreshed when stale (a stale copy is kept if Kakao is down); fetched when cold. */
@@ -201,7 +212,7 @@ export class KakaoIdTokenVerifier {
     }
     if (
       Date.now() - this.cache.fetchedAt > JWKS_MAX_AGE_MS &&
-      Date.now() - this.lastFetchAttempt > JWKS_REFETCH_COOLDOWN_MS
+      Date.now() - this.lastFetchAttempt > JWKS_STALE_RETRY_MS
     ) {
       void this.refetch().catch(() => undefined);
     }

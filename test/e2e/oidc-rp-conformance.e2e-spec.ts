@@ -4,6 +4,7 @@ import { createHash, createHmac, createPublicKey, randomBytes } from 'node:crypt
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IdTokenFault, Persona } from '../../emulator/types';
+import { JWKS_UNKNOWN_KID_FLOOR_MS } from '../../src/kakao/kakao-id-token.verifier';
 import { json, startTestApp } from '../support/app';
 import { call, decodeJwt } from '../support/http';
 import { APP_ID, browserLogin, KakaoTestBed, REST_API_KEY, startWithKakao } from '../support/kakao';
@@ -85,6 +86,16 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
     expect(await identityOf(kakaoId)).toEqual([]);
     expect(await sessions()).toBe(sessionsBefore);
   }
+
+  /** A Kakao account with a genuine native-SDK login: its access token and its genuine id_token's claims. */
+  async function victim() {
+    const kakaoId = newPersona();
+    const tokens = await bed.kakao.issueTokensFor(kakaoId, { clientId: NATIVE_KEY, nonce: 'app-nonce' });
+    return { kakaoId, accessToken: tokens.access_token, genuine: tokens.id_token!, ...decodeJwt(tokens.id_token!) };
+  }
+
+  const native = (accessToken: string, idToken: string) =>
+    call(bed.t, 'POST', '/auth/kakao/native', { body: { accessToken, idToken, nonce: 'app-nonce' } });
 
   describe('OpenID Foundation RP tests (redirect flow)', () => {
     it('rp-response_type-code', async () => {
@@ -276,16 +287,6 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
 
     const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-    /** A Kakao account with a genuine native-SDK login: its access token and its genuine id_token's claims. */
-    async function victim() {
-      const kakaoId = newPersona();
-      const tokens = await bed.kakao.issueTokensFor(kakaoId, { clientId: NATIVE_KEY, nonce: 'app-nonce' });
-      return { kakaoId, accessToken: tokens.access_token, genuine: tokens.id_token!, ...decodeJwt(tokens.id_token!) };
-    }
-
-    const native = (accessToken: string, idToken: string) =>
-      call(bed.t, 'POST', '/auth/kakao/native', { body: { accessToken, idToken, nonce: 'app-nonce' } });
-
     /** Each forged id_token (the genuine claims, attacked header/signature) is refused and writes nothing. */
     async function expectAllRefused(
       forge: (v: Awaited<ReturnType<typeof victim>>) => Promise<Array<[string, string]>> | Array<[string, string]>,
@@ -379,6 +380,7 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
     it('ignores jku, x5u and embedded jwk headers: an attacker key advertised there is refused, never fetched', async () => {
       const hitsBefore = attackerHits;
       const jwksFetchesBefore = bed.kakao.callCount('GET', JWKS_PATH);
+      const started = Date.now();
       await expectAllRefused(
         async ({ header, payload }) => {
           const kakaoKid = header.kid as string;
@@ -404,8 +406,9 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
               : undefined,
       );
       expect(attackerHits).toBe(hitsBefore);
-      // The unknown kid sent Kakao's JWKS to be fetched again at most once (the refetch cooldown).
-      expect(bed.kakao.callCount('GET', JWKS_PATH) - jwksFetchesBefore).toBeLessThanOrEqual(1);
+      // The unknown kid sent Kakao's JWKS to be fetched again, at most once per floor however often it came.
+      const floors = Math.floor((Date.now() - started) / JWKS_UNKNOWN_KID_FLOOR_MS);
+      expect(bed.kakao.callCount('GET', JWKS_PATH) - jwksFetchesBefore).toBeLessThanOrEqual(floors + 1);
     });
 
     it('refuses another Kakao JWT presented as an id_token: a Security Event Token (RFC 8725 2.8, 3.12)', async () => {
@@ -419,6 +422,29 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
         body: { accessToken: v.accessToken, idToken: set.token },
       });
       await expectRefused(res, v.kakaoId, before, 'exp');
+    });
+  });
+
+  describe('Key rotation seen first in native-SDK id_tokens (POST /auth/kakao/native)', () => {
+    it('Kakao rotates twice in a row: a native login with each new key succeeds', async () => {
+      // Each new kid sends the service to Kakao's JWKS again. The second comes inside the refetch floor the
+      // first spent: it waits for the next refetch instead of being refused.
+      const warm = await victim(); // the current keys are cached, whichever tests ran before
+      expect((await native(warm.accessToken, warm.genuine)).status).toBe(200);
+      const jwksFetches = () => bed.kakao.callCount('GET', JWKS_PATH);
+      const fetchesBefore = jwksFetches();
+      for (const rotation of [1, 2]) {
+        const kid = await bed.kakao.rotateKeys();
+        const v = await victim();
+        expect(v.header.kid).toBe(kid);
+        const res = await native(v.accessToken, v.genuine);
+        expect({ rotation, status: res.status, result: res.body.result }).toEqual({
+          rotation,
+          status: 200,
+          result: 'SIGNED_UP',
+        });
+      }
+      expect(jwksFetches() - fetchesBefore).toBe(2);
     });
   });
 });
