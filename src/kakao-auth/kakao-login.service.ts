@@ -68,17 +68,19 @@ interface ConsentAsk {
   serviceTerms?: string[];
 }
 
-/** What a login waiting for required terms needs to finish (sealed in the terms ticket). */
+/**
+ * What a login waiting for required terms needs to finish (sealed in the terms ticket). Not Kakao's terms
+ * answer: `agreeTerms` reads Kakao again, since the person may have agreed there since (the consentUrl).
+ */
 type TermsContinuation =
   | {
       kind: 'kakao';
       profile: KakaoProfile;
       tokens: KakaoTokenResponse;
-      kakaoTerms: KakaoTermsRead;
       returnTo?: string | null;
       kakaoAuthTime?: number;
     }
-  | { kind: 'link'; linkTicketHash: string; kakaoTerms: KakaoTermsRead }
+  | { kind: 'link'; linkTicketHash: string }
   | { kind: 'password'; memberId: string };
 
 /** What a link ticket holds (sealed): the Kakao side of the login that matched an existing member. */
@@ -261,15 +263,8 @@ export class KakaoLoginService {
         });
       } catch (err) {
         if (err instanceof TermsMissing) {
-          const { profile, tokens, returnTo, kakaoTerms, kakaoAuthTime } = input;
-          const continuation: TermsContinuation = {
-            kind: 'kakao',
-            profile,
-            tokens,
-            kakaoTerms: kakaoTerms ?? { ok: false },
-            returnTo,
-            kakaoAuthTime,
-          };
+          const { profile, tokens, returnTo, kakaoAuthTime } = input;
+          const continuation: TermsContinuation = { kind: 'kakao', profile, tokens, returnTo, kakaoAuthTime };
           return this.termsRequired(err, continuation, input);
         }
         if (!(err instanceof LostFirstLoginRace) || attempt >= 3) throw err;
@@ -461,11 +456,7 @@ export class KakaoLoginService {
       });
     } catch (err) {
       if (!(err instanceof TermsMissing)) throw err;
-      const continuation: TermsContinuation = {
-        kind: 'link',
-        linkTicketHash: ticketHash.toString('base64url'),
-        kakaoTerms: input.kakaoTerms ?? { ok: false },
-      };
+      const continuation: TermsContinuation = { kind: 'link', linkTicketHash: ticketHash.toString('base64url') };
       return this.termsRequired(err, continuation, input);
     }
   }
@@ -483,6 +474,12 @@ export class KakaoLoginService {
    * `POST /auth/terms/agree`: the person agreed on the service's page to the terms a login was waiting for.
    * The agreement is recorded (source `service`), given at Kakao too when the person came through Kakao
    * Sync, and the login is finished where it stopped; the ticket is spent in the same transaction.
+   *
+   * A ticket stays usable (once, within its 10 minutes) even when its login was finished by another route
+   * meanwhile, typically the consentUrl followed in the same browser: posting it too is the same person's
+   * double submit, answered with a login like the first, and it cannot undo anything (Kakao is read now, and
+   * the tags posted end agreed). Killing it would also need tickets found by Kakao account, which a new
+   * member's ticket does not name.
    */
   async agreeTerms(termsTicket: string, tags: string[], requestId?: string): Promise<LoginOutcome> {
     const ticket = await this.terms.openTicket<TermsContinuation>(termsTicket);
@@ -492,7 +489,7 @@ export class KakaoLoginService {
     if (c.kind === 'password') return this.memberService.passwordSignIn(c.memberId, requestId, tags, spend);
     const linkHash = c.kind === 'link' ? Buffer.from(c.linkTicketHash, 'base64url') : undefined;
     const kakaoSide = c.kind === 'kakao' ? c : (await this.openLinkTicket(linkHash!)).content;
-    const kakaoTerms = await this.upgradeAtKakao(kakaoSide.tokens.access_token, c.kakaoTerms, tags);
+    const kakaoTerms = await this.upgradeAtKakao(kakaoSide.tokens.access_token, tags);
     if (c.kind === 'link') {
       return this.finishLink(linkHash!, { requestId, agreedTags: tags, kakaoTerms, beforeLinking: spend });
     }
@@ -511,15 +508,20 @@ export class KakaoLoginService {
   }
 
   /**
-   * Terms registered at Kakao and not agreed there are agreed there too (upgrade API, the person's own
-   * token); Kakao's answer as it now stands is returned for the login to record.
+   * Kakao's terms read now, and those registered at Kakao and not agreed there agreed there too (upgrade
+   * API, the person's own token); Kakao's answer as it now stands is returned for the login to record. Read
+   * now, not taken from the ticket: an answer from before the person agreed at Kakao (the consentUrl) would
+   * say "not agreed", and the upgrade API leaves out terms already agreed, so nothing would correct it.
+   * A failed read is what it is at any login (the agreement given here is recorded, the state is stale and
+   * read again in the background); nothing is given at Kakao without knowing what Kakao holds.
    */
-  private async upgradeAtKakao(accessToken: string, read: KakaoTermsRead, tags: string[]): Promise<KakaoTermsRead> {
+  private async upgradeAtKakao(accessToken: string, tags: string[]): Promise<KakaoTermsRead> {
+    const read = await this.terms.readKakao({ accessToken });
     if (!read.ok) return read;
     const atKakao = tags.filter((tag) => read.terms.some((t) => t.tag === tag && !t.agreed));
     const upgraded = await this.terms.upgradeAtKakao({ accessToken }, atKakao);
     return {
-      ok: true,
+      ...read,
       terms: read.terms.map((t) =>
         upgraded.includes(t.tag) ? { ...t, agreed: true, agreed_at: new Date().toISOString(), agreed_by: 'KAPI' } : t,
       ),
@@ -660,10 +662,10 @@ export class KakaoLoginService {
       // and terms answers), so a missing term stays known even if Kakao cannot be read next time. A new
       // member or a new link is not kept at all: the whole transaction is rolled back.
       if (result !== 'LOGGED_IN') throw new TermsMissing(missing, result === 'SIGNED_UP' ? undefined : memberId);
-      const { profile, tokens, returnTo, kakaoTerms, kakaoAuthTime } = input;
+      const { profile, tokens, returnTo, kakaoAuthTime } = input;
       return this.termsRequired(
         new TermsMissing(missing, memberId),
-        { kind: 'kakao', profile, tokens, kakaoTerms: kakaoTerms ?? { ok: false }, returnTo, kakaoAuthTime },
+        { kind: 'kakao', profile, tokens, returnTo, kakaoAuthTime },
         input,
         manager,
       );

@@ -1,4 +1,4 @@
-import { KakaoTermAnswer, missingRequired, reconcileWithKakao, TermState } from './terms-reconcile';
+import { answerPredates, KakaoTermAnswer, missingRequired, reconcileWithKakao, TermState } from './terms-reconcile';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const T1 = new Date('2026-02-01T00:00:00Z');
@@ -76,6 +76,40 @@ describe('reconcileWithKakao (one test per row of the table in terms-reconcile.t
 
   it('not agreed on either side: unchanged', () => {
     expect(reconcileWithKakao(held({ agreed: false }), kakaoNot)).toBeUndefined();
+  });
+});
+
+describe('an answer Kakao gave before our last change of the tag (last row of the table)', () => {
+  const readAt = (at: Date) => ({ readAt: at });
+
+  it('agreed through Kakao, changed after the read: Kakao’s older "not agreed" revokes nothing', () => {
+    expect(reconcileWithKakao(held({ source: 'kakao_sync', changedAt: T2 }), { ...kakaoNot, ...readAt(T1) })).toBe(
+      undefined,
+    );
+  });
+
+  it('a read at the very time of our change cannot be ordered after it: ours stands', () => {
+    expect(reconcileWithKakao(held({ changedAt: T1 }), { ...kakaoNot, ...readAt(T1) })).toBeUndefined();
+    expect(answerPredates(held({ changedAt: T1 }), { ...kakaoNot, ...readAt(T1) })).toBe(true);
+  });
+
+  it('revoked here after the read: Kakao’s older agreement is not taken either', () => {
+    expect(reconcileWithKakao(held({ agreed: false, changedAt: T2 }), { ...kakaoAgreed(T0), ...readAt(T1) })).toBe(
+      undefined,
+    );
+  });
+
+  it('read after our change: the other rows decide, as without a read time', () => {
+    expect(reconcileWithKakao(held({ changedAt: T1 }), { ...kakaoNot, ...readAt(T2) })).toMatchObject({
+      agreed: false,
+      source: 'kakao_sync',
+    });
+    expect(reconcileWithKakao(held({ changedAt: T1 }), { ...kakaoNot, readAt: null })).toMatchObject({ agreed: false });
+    expect(answerPredates(held({ changedAt: T1 }), kakaoNot)).toBe(false);
+  });
+
+  it('nothing held: any answer is taken, however old', () => {
+    expect(reconcileWithKakao(undefined, { ...kakaoNot, ...readAt(T0) })).toMatchObject({ agreed: false });
   });
 });
 

@@ -9,11 +9,22 @@ import type { KakaoServiceTerm } from '../kakao/kakao.types';
 import { QueueService } from '../queue/queue.service';
 import { hashToken } from '../tokens/sessions.service';
 import { Term, TermsCatalog } from './terms-catalog';
-import { KakaoTermAnswer, missingRequired, reconcileWithKakao, TermChange, TermState } from './terms-reconcile';
+import {
+  answerPredates,
+  KakaoTermAnswer,
+  missingRequired,
+  reconcileWithKakao,
+  TermChange,
+  TermState,
+} from './terms-reconcile';
 import { TermHistoryEntry, TermsRepository } from './terms.repository';
 
-/** What reading Kakao's service terms gave: every term of the app with this user's agreement, or a failure. */
-export type KakaoTermsRead = { ok: true; terms: KakaoServiceTerm[] } | { ok: false; error?: unknown };
+/**
+ * What reading Kakao's service terms gave: every term of the app with this user's agreement, or a failure.
+ * `readAt` (epoch ms, so it survives a ticket's JSON) is when Kakao was asked: an answer older than our last
+ * change of a tag does not change it (`answerPredates`).
+ */
+export type KakaoTermsRead = { ok: true; terms: KakaoServiceTerm[]; readAt?: number } | { ok: false; error?: unknown };
 
 /** Thrown inside a login's transaction when a required term is missing: nothing of the login is kept. */
 export class TermsMissing extends Error {
@@ -59,11 +70,12 @@ export function kakaoUnlinkedUser(error: unknown): boolean {
   return code === -101;
 }
 
-const toAnswer = (t: KakaoServiceTerm): KakaoTermAnswer => ({
+const toAnswer = (t: KakaoServiceTerm, readAt?: number): KakaoTermAnswer => ({
   tag: t.tag,
   agreed: t.agreed === true,
   agreedAt: t.agreed_at ? new Date(t.agreed_at) : null,
   agreedBy: t.agreed_by === 'KAUTH' || t.agreed_by === 'KAPI' ? t.agreed_by : null,
+  readAt: readAt === undefined ? null : new Date(readAt),
 });
 
 /**
@@ -92,8 +104,9 @@ export class TermsService implements OnModuleInit {
 
   /** Every term of the app with this user's agreement; a failure is an answer too (the login goes on). */
   async readKakao(target: Target): Promise<KakaoTermsRead> {
+    const readAt = Date.now();
     try {
-      return { ok: true, terms: await this.kakao.getServiceTerms(target, { result: 'app_service_terms' }) };
+      return { ok: true, terms: await this.kakao.getServiceTerms(target, { result: 'app_service_terms' }), readAt };
     } catch (error) {
       this.logger.warn(`Kakao service terms could not be read: ${(error as Error).message}`);
       return { ok: false, error };
@@ -102,7 +115,7 @@ export class TermsService implements OnModuleInit {
 
   /**
    * Records what a login or a page learned, in the caller's transaction: agreements given on the service's
-   * pages (`agreedTags`), then Kakao's answer. Returns the required tags still missing, and whether this
+   * pages (`agreedTags`), then Kakao's answer, which never undoes a tag agreed in this very request. Returns the required tags still missing, and whether this
    * member's terms are tracked at all (a member who never agreed to anything through the service is not).
    */
   async settle(
@@ -115,13 +128,14 @@ export class TermsService implements OnModuleInit {
     const held = await this.repo.states(manager, memberId);
     const changes = new Map<string, TermChange & { kakaoAgreed: boolean | null }>();
     const now = new Date();
-    for (const tag of input.agreedTags ?? []) {
+    const agreedNow = new Set(input.agreedTags);
+    for (const tag of agreedNow) {
       if (held.get(tag)?.agreed || !this.catalog.get(tag)) continue;
       changes.set(tag, { tag, agreed: true, agreedAt: now, agreedBy: null, source: 'service', kakaoAgreed: null });
     }
     const seen: Array<{ tag: string; agreed: boolean }> = [];
     if (kakao?.ok) {
-      for (const answer of kakao.terms.map(toAnswer)) {
+      for (const answer of kakao.terms.map((t) => toAnswer(t, kakao.readAt))) {
         if (!this.catalog.get(answer.tag)) continue;
         const pending = changes.get(answer.tag);
         if (pending) {
@@ -130,7 +144,16 @@ export class TermsService implements OnModuleInit {
           continue;
         }
         const current = held.get(answer.tag);
-        const change = reconcileWithKakao(current, answer);
+        if (current && answerPredates(current, answer)) continue;
+        let change = reconcileWithKakao(current, answer);
+        if (current && agreedNow.has(answer.tag)) {
+          // Agreed in this request, and held agreed already: Kakao's answer never undoes it. An agreement only
+          // Kakao vouched for, which Kakao no longer holds, rests on the person's word given here from now on.
+          change =
+            !answer.agreed && current.source === 'kakao_sync'
+              ? { tag: answer.tag, agreed: true, agreedAt: now, agreedBy: null, source: 'service' }
+              : undefined;
+        }
         if (change) changes.set(answer.tag, { ...change, kakaoAgreed: answer.agreed });
         else if (current && current.kakaoAgreed !== answer.agreed)
           seen.push({ tag: answer.tag, agreed: answer.agreed });

@@ -149,6 +149,70 @@ describe('Kakao Sync terms (TermsModule)', () => {
       expect(termOf(view, 'privacy_2024')).toMatchObject({ agreed: true, source: 'kakao_sync', agreedBy: 'KAUTH' });
     });
 
+    /**
+     * Both paths taken (a double submit, or a front-end offering both): the consentUrl finishes the login, then
+     * the old ticket is posted. Its login read Kakao before the agreement there, and Kakao's upgrade API leaves
+     * out terms already agreed: that old "not agreed" must not revoke the agreement given since.
+     */
+    async function agreedAtKakaoThenTicketPosted(kakaoId: string) {
+      const login = await browserLogin(bed, { userId: kakaoId });
+      const first = await json(login.callback);
+      expect(first).toMatchObject({ result: 'TERMS_REQUIRED', missingTerms: ['privacy_2024'] });
+      const again = await json(
+        (await browserLogin(bed, { userId: kakaoId, start: first.consentUrl, cookie: login.cookie })).callback,
+      );
+      expect(again.result).toBe('SIGNED_UP');
+      const token = again.tokens.accessToken as string;
+      expect(termOf(await myTerms(bed, token), 'privacy_2024')).toMatchObject({ agreed: true, source: 'kakao_sync' });
+      return { termsTicket: first.termsTicket as string, token };
+    }
+
+    const revocationsOf = (view: { history: Array<Record<string, unknown>> }, tag: string) =>
+      view.history.filter((h) => h.tag === tag && h.agreed === false);
+
+    it('the ticket posted after the consentUrl finished the login: a login, and the agreement stands', async () => {
+      const kakaoId = linkedWithoutPrivacy(bed);
+      const { termsTicket, token } = await agreedAtKakaoThenTicketPosted(kakaoId);
+
+      const upgrades = bed.kakao.callCount('POST', '/v2/user/upgrade/service_terms');
+      const posted = await call(bed.t, 'POST', '/auth/terms/agree', { body: { termsTicket, tags: ['privacy_2024'] } });
+      expect(posted.status).toBe(200);
+      expect(posted.body.result).toBe('LOGGED_IN');
+      // Kakao, read now, holds the agreement already: nothing to give there.
+      expect(bed.kakao.callCount('POST', '/v2/user/upgrade/service_terms')).toBe(upgrades);
+
+      const view = await myTerms(bed, posted.body.tokens.accessToken);
+      expect(termOf(view, 'privacy_2024')).toMatchObject({ agreed: true, source: 'kakao_sync', agreedBy: 'KAUTH' });
+      expect(revocationsOf(view, 'privacy_2024')).toEqual([]);
+      expect(await myTerms(bed, token)).toEqual(view);
+      expect(bed.kakao.agreedTerms(kakaoId).map((t) => t.tag)).toContain('privacy_2024');
+
+      // Single use still.
+      const replay = await call(bed.t, 'POST', '/auth/terms/agree', { body: { termsTicket, tags: ['privacy_2024'] } });
+      expect(replay.status).toBe(400);
+      expect(replay.body.code).toBe('TICKET_INVALID');
+      expect((await hybridLogin(bed, kakaoId)).body.result).toBe('LOGGED_IN');
+    });
+
+    it('the same with Kakao down when the ticket is posted: a login, the agreement stands, the state stale', async () => {
+      const kakaoId = linkedWithoutPrivacy(bed);
+      const { termsTicket } = await agreedAtKakaoThenTicketPosted(kakaoId);
+
+      const upgrades = bed.kakao.callCount('POST', '/v2/user/upgrade/service_terms');
+      const fault = bed.kakao.injectFault({ path: '/v2/user/service_terms', status: 500, times: 2 });
+      const posted = await call(bed.t, 'POST', '/auth/terms/agree', { body: { termsTicket, tags: ['privacy_2024'] } });
+      // Used up: Kakao was read (and failed twice, the retry included), so it leaks into no other test.
+      expect(bed.kakao.removeFault(fault)).toBe(false);
+      expect(posted.status).toBe(200);
+      expect(posted.body.result).toBe('LOGGED_IN');
+      expect(bed.kakao.callCount('POST', '/v2/user/upgrade/service_terms')).toBe(upgrades);
+
+      const view = await myTerms(bed, posted.body.tokens.accessToken);
+      expect(termOf(view, 'privacy_2024')).toMatchObject({ agreed: true });
+      expect(revocationsOf(view, 'privacy_2024')).toEqual([]);
+      expect(view.stale).toBe(true);
+    });
+
     it('service-page path: POST /auth/terms/agree records the agreement, gives it at Kakao and finishes', async () => {
       const kakaoId = linkedWithoutPrivacy(bed);
       const stopped = await hybridLogin(bed, kakaoId);
