@@ -158,9 +158,21 @@ describe('KakaoIdTokenVerifier', () => {
     expect(await reason(await sign({ iat: Math.floor(Date.now() / 1000) + 600 }))).toBe('ID_TOKEN_INVALID');
   });
 
-  it('refuses an expired token', async () => {
+  it('refuses an expired token, also one expired seconds ago (no minute of grace on exp)', async () => {
     const now = Math.floor(Date.now() / 1000);
     expect(await reason(await sign({ iat: now - 7200, exp: now - 3600 }))).toBe('ID_TOKEN_INVALID');
+    expect(await reason(await sign({ iat: now - 7200, exp: now - 30 }))).toBe('ID_TOKEN_INVALID');
+  });
+
+  it('allows a fresh token whose iat is ahead of our clock by less than a minute (Kakao’s clock ahead)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect(await reason(await sign({ iat: now + 30, exp: now + 3600 }))).toBe('accepted');
+  });
+
+  it('refuses a token issued more than a day ago, whatever its exp', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect(await reason(await sign({ iat: now - 25 * 3600, exp: now + 3600 }))).toBe('ID_TOKEN_INVALID');
+    expect(await reason(await sign({ iat: now - 23 * 3600, exp: now + 3600 }))).toBe('accepted');
   });
 
   it('rp-nonce-invalid', async () => {

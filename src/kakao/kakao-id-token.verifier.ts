@@ -16,7 +16,13 @@ const JWKS_STALE_RETRY_MS = 30_000;
  * us hammer Kakao. A token arriving in between waits for the next one rather than failing a real key rotation.
  */
 export const JWKS_UNKNOWN_KID_FLOOR_MS = 1_000;
+/**
+ * Clock skew allowed where Kakao's clock and ours meet: a fresh id_token's iat (ours may run behind Kakao's),
+ * and a SET's times. Not on exp: a token Kakao just issued expires hours later whatever the skew, so an exp
+ * in the past is only ever an old token (KAKAO_API.md 3: "exp must be later than now").
+ */
 const CLOCK_TOLERANCE_SECONDS = 60;
+const EXP_TOLERANCE_SECONDS = 5;
 /** An id_token older than this is not accepted for a login, whatever its exp says. */
 const MAX_TOKEN_AGE_SECONDS = 24 * 3600;
 
@@ -89,8 +95,7 @@ export class KakaoIdTokenVerifier {
         algorithms: ['RS256'],
         issuer: this.config.kakao.issuer,
         audience: audiences,
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        maxTokenAge: MAX_TOKEN_AGE_SECONDS,
+        clockTolerance: EXP_TOLERANCE_SECONDS,
         requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp'],
       }));
     } catch (err) {
@@ -108,7 +113,9 @@ export class KakaoIdTokenVerifier {
     if (payload.azp !== undefined && !this.appKeys().includes(payload.azp as string)) throw invalid('azp');
     if (typeof payload.sub !== 'string' || !/^\d+$/.test(payload.sub)) throw invalid('sub');
     const now = Math.floor(Date.now() / 1000);
-    if ((payload.iat as number) > now + CLOCK_TOLERANCE_SECONDS) throw invalid('iat');
+    const iat = payload.iat;
+    if (typeof iat !== 'number' || iat > now + CLOCK_TOLERANCE_SECONDS) throw invalid('iat');
+    if (now - iat > MAX_TOKEN_AGE_SECONDS) throw invalid('iat');
     if (options.nonce !== undefined && payload.nonce !== options.nonce) throw invalid('nonce');
     return payload as unknown as KakaoIdTokenClaims;
   }
