@@ -16,7 +16,7 @@ describe('the browser-binding cookie', () => {
   it('is scoped to /auth/kakao under a root PUBLIC_URL, HttpOnly, Lax, short-lived', () => {
     const header = setCookie('http://localhost:3000');
     expect(header).toMatch(new RegExp(`^${BINDING_COOKIE}=[A-Za-z0-9_-]{43}; `));
-    expect(attributes(header)).toEqual(['Path=/auth/kakao', 'HttpOnly', 'SameSite=Lax', 'Max-Age=600']);
+    expect(attributes(header)).toEqual(['Path=/auth/kakao', 'HttpOnly', 'SameSite=Lax', 'Max-Age=3600']);
   });
 
   it("is scoped under PUBLIC_URL's path prefix, where the browser sees the callback", () => {
@@ -24,7 +24,7 @@ describe('the browser-binding cookie', () => {
       'Path=/svc/auth/kakao',
       'HttpOnly',
       'SameSite=Lax',
-      'Max-Age=600',
+      'Max-Age=3600',
       'Secure',
     ]);
     expect(attributes(setCookie('https://auth.example.com/a/b/'))[0]).toBe('Path=/a/b/auth/kakao');

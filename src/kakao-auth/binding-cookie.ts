@@ -3,6 +3,12 @@ import { randomBytes } from 'node:crypto';
 
 export const BINDING_COOKIE = 'kakao_auth_binding';
 const VALUE = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * Longer than a login transaction lives (10 minutes): a browser coming back late still sends the cookie, so
+ * it is told STATE_EXPIRED (start again) rather than INVALID_STATE, which reads as an attack. The value only
+ * binds; it grants nothing.
+ */
+export const BINDING_COOKIE_MAX_AGE_SECONDS = 3600;
 
 /** The browser-binding value of this request, if it carries a well-formed one. */
 export function readBinding(request: FastifyRequest): string | undefined {
@@ -28,7 +34,7 @@ export function bindingCookieAttributes(publicUrl: string): string[] {
     `Path=${prefix}/auth/kakao`,
     'HttpOnly',
     'SameSite=Lax',
-    'Max-Age=600',
+    `Max-Age=${BINDING_COOKIE_MAX_AGE_SECONDS}`,
     ...(url.protocol === 'https:' ? ['Secure'] : []),
   ];
 }

@@ -10,6 +10,7 @@ import {
   PERSONA,
   startWithKakao,
 } from '../support/kakao';
+import { LOGIN_TRANSACTION_TTL_SECONDS } from '../../src/kakao-auth/kakao.strategy';
 
 describe('Kakao login', () => {
   let bed: KakaoTestBed;
@@ -130,9 +131,13 @@ describe('Kakao login', () => {
       expect(missing.body.code).toBe('INVALID_STATE');
     });
 
-    it('refuses an expired state', async () => {
+    it('refuses an expired state as STATE_EXPIRED, with the cookie a late browser still holds', async () => {
       const start = await fetch(`${bed.t.url}/auth/kakao/login`, { redirect: 'manual' });
       const cookie = start.headers.get('set-cookie')!.split(';')[0];
+      // The cookie outlives the transaction: otherwise a browser back after 10 minutes sends none and can only
+      // be told INVALID_STATE.
+      const maxAge = Number(/Max-Age=(\d+)/.exec(start.headers.get('set-cookie')!)![1]);
+      expect(maxAge).toBeGreaterThan(LOGIN_TRANSACTION_TTL_SECONDS);
       const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
       await bed.t.db.query(`UPDATE login_transactions SET expires_at = now() - interval '1 second'`);
       const res = await call(bed.t, 'GET', `/auth/kakao/callback?code=x&state=${state}`, { headers: { cookie } });
