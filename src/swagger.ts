@@ -147,8 +147,11 @@ function documentSharedErrors(document: OpenAPIObject): void {
       for (const [status, description] of Object.entries(KAKAO_ERRORS[route] ?? {})) {
         addError(op.responses, status, description);
       }
-      if (CALLS_KAKAO.has(route))
-        addError(op.responses, '502', 'KAKAO_UNAVAILABLE: Kakao failed or could not be reached');
+      if (CALLS_KAKAO.has(route)) {
+        addError(op.responses, '502', 'KAKAO_UNAVAILABLE: Kakao answered with something unusable');
+        addError(op.responses, '503', 'KAKAO_UNAVAILABLE: Kakao is failing or in maintenance; retry later');
+        addError(op.responses, '504', 'KAKAO_UNAVAILABLE: Kakao did not answer within KAKAO_HTTP_TIMEOUT_MS');
+      }
       addError(op.responses, '500', 'INTERNAL_ERROR: an unexpected failure, logged with the request id');
     }
   }

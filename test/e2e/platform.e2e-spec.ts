@@ -411,6 +411,13 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
       const callback = doc.paths['/auth/kakao/callback'].get as Operation;
       expect(callback.responses['403'].description).toContain('KAKAO_ACCESS_DENIED');
       expect(callback.responses['502'].description).toContain('KAKAO_UNAVAILABLE');
+      // Kakao down or in maintenance is a 503, a Kakao that does not answer a 504: both are in the document.
+      for (const op of [callback, doc.paths['/members/me/terms/sync'].post as Operation]) {
+        expect([op.responses['503']?.description, op.responses['504']?.description]).toEqual([
+          expect.stringContaining('KAKAO_UNAVAILABLE'),
+          expect.stringContaining('KAKAO_UNAVAILABLE'),
+        ]);
+      }
     });
 
     it('declares details as what the errors carry: a per-field list or an object', async () => {
