@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
 import { NestFactory } from '@nestjs/core';
+import { errorCodes } from 'fastify';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
@@ -12,6 +13,9 @@ import { createValidationPipe } from './common/validation';
 import { MetricsService } from './metrics/metrics.service';
 import { CLIENT_ADDRESS, registerRequestLogging } from './logging/logging';
 import { setupSwagger } from './swagger';
+
+/** Routes that take application/x-www-form-urlencoded bodies (besides JSON). */
+const FORM_ROUTES = new Set(['/auth/introspect']);
 
 /** Largest request body accepted; Kakao and our own payloads are far smaller. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -45,6 +49,17 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   // Bodies are JSON (or forms for Kakao's webhooks); anything else is refused with 415 instead of reaching
   // a DTO as a bare string.
   fastify.removeContentTypeParser('text/plain');
+  // Forms only where a standard posts them (RFC 7662 introspection; Kakao's unlink webhook has its own intake).
+  // Elsewhere the API takes JSON, as its contract says: a form is a cross-site "simple request" any page can
+  // make a browser send without a CORS preflight.
+  // A body over the limit is left to the reader, so it is 413 whatever its type.
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    const form = /^application\/x-www-form-urlencoded\s*(;|$)/i.test(request.headers['content-type'] ?? '');
+    const oversized = Number(request.headers['content-length']) > BODY_LIMIT_BYTES;
+    if (form && !oversized && !FORM_ROUTES.has(request.routeOptions.url ?? '')) {
+      done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE());
+    } else done(null, payload);
+  });
   // Kakao's account status webhook posts a Security Event Token as the raw body (RFC 8935).
   fastify.addContentTypeParser('application/secevent+jwt', { parseAs: 'string' }, (_request, body, done) =>
     done(null, body),

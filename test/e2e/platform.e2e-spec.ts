@@ -1,6 +1,6 @@
 import { Housekeeping } from '../../src/database/housekeeping';
 import { json, startTestApp, TestApp, waitForLogs } from '../support/app';
-import { call, signup } from '../support/http';
+import { basic, call, signup } from '../support/http';
 import { ProbeModule } from '../support/probe.module';
 
 interface Operation {
@@ -86,6 +86,23 @@ describe('platform: errors, request ids, metrics, logs, headers, docs', () => {
         expectErrorShape(await json(res), 415, 'VALIDATION_FAILED');
       },
     );
+
+    it('answers a form body with 415 where the API takes JSON, and takes it on introspection (RFC 7662)', async () => {
+      const form = 'application/x-www-form-urlencoded';
+      const res = await post('/auth/signup', 'email=form@example.com&password=long+enough+pass&name=x', form);
+      expect(res.status).toBe(415);
+      expectErrorShape(await json(res), 415, 'VALIDATION_FAILED');
+      expect((await post('/__probe/echo', 'email=a@b.co', `${form}; charset=utf-8`)).status).toBe(415);
+      const introspect = await fetch(`${t.url}/auth/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': form, authorization: basic('billing', 'a-long-random-client-secret') },
+        body: 'token=not-a-token',
+      });
+      expect({ status: introspect.status, body: await json(introspect) }).toEqual({
+        status: 200,
+        body: { active: false },
+      });
+    });
 
     it('takes an empty body sent as application/json as no body', async () => {
       const { accessToken } = await signup(t);
