@@ -9,20 +9,30 @@ import { readCatalog } from './terms/terms-catalog';
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
+ * The same signal again within this time is the same request delivered twice: a terminal's Ctrl+C reaches
+ * both npm and the service (`npm start` execs it), and npm forwards its own copy.
+ */
+const REPEATED_SIGNAL_MS = 1_000;
+
+/**
  * Graceful shutdown: stop accepting connections, let in-flight requests finish, run the modules' shutdown
- * hooks (database pool, queues), then exit 0. A second signal or the grace period ends it at once.
+ * hooks (database pool, queues), then exit 0. A second signal (not the first one's double) or the grace
+ * period ends it at once.
  */
 export function closeOnSignals(app: NestFastifyApplication, onClosed: () => void = () => process.exit(0)): void {
-  let closing = false;
+  let first: { signal: NodeJS.Signals; at: number } | undefined;
   const shutdown = (signal: NodeJS.Signals) => {
-    if (closing) process.exit(1);
-    closing = true;
+    if (first) {
+      if (signal === first.signal && Date.now() - first.at < REPEATED_SIGNAL_MS) return;
+      process.exit(1);
+    }
+    first = { signal, at: Date.now() };
     process.stdout.write(`${signal} received: shutting down\n`);
     setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
     app.close().then(onClosed, () => process.exit(1));
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 /** Starts the service on the configured address. Returns the app so `npm run dev` can close it. */

@@ -81,6 +81,47 @@ describe('the service as a process', () => {
     expect(code).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
   });
+
+  // npm runs a script under `sh -c`, and forwards its signals to that shell, which died of a SIGTERM and left
+  // the service running with no parent, still on its port (found by an operator's audit).
+  it('under npm start, a SIGTERM to npm reaches the service, which shuts down cleanly', async () => {
+    const port = await freePort();
+    const env = testEnvironment({
+      DATABASE_URL: await createTestDatabase('npmstart'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    const npm = run('npm', ['start', '--silent'], env);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health/ready`, 60_000);
+    } finally {
+      npm.child.kill('SIGTERM');
+    }
+    const { code, stdout } = await npm.exited;
+    expect(stdout).toContain('SIGTERM received: shutting down');
+    expect(code).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+  }, 90_000);
+
+  it('takes a Ctrl+C delivered twice at once (the terminal’s and npm’s copy) as one: a clean shutdown', async () => {
+    const port = await freePort();
+    const env = testEnvironment({
+      DATABASE_URL: await createTestDatabase('ctrlc'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    const service = run('node', [MAIN_JS], env);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
+    } finally {
+      service.child.kill('SIGINT');
+    }
+    // npm's copy comes a moment after the terminal's, once the service is already closing.
+    while (!service.output().stdout.includes('SIGINT received')) await new Promise((r) => setTimeout(r, 5));
+    service.child.kill('SIGINT');
+    const { code, signal } = await service.exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+  });
 });
 
 describe('migrations at start', () => {
