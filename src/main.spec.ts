@@ -3,7 +3,7 @@ import { closeOnSignals } from './main';
 
 describe('closeOnSignals', () => {
   const signals = ['SIGINT', 'SIGTERM'] as const;
-  let before: Map<string, Function[]>;
+  let before: Map<string, NodeJS.SignalsListener[]>;
   let exit: jest.SpyInstance;
   let write: jest.SpyInstance;
 
@@ -16,7 +16,7 @@ describe('closeOnSignals', () => {
 
   afterEach(() => {
     for (const s of signals) {
-      for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.removeListener(s, l as never);
+      for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.removeListener(s, l);
     }
     jest.useRealTimers();
     exit.mockRestore();
