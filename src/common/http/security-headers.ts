@@ -12,6 +12,10 @@ export const SECURITY_HEADER_OPTIONS: Readonly<HelmetOptions> = {
       scriptSrc: [`'self'`],
       formAction: [`'self'`],
       frameAncestors: [`'none'`],
+      // helmet's default would have browsers fetch the page's own assets over https: a service served over
+      // plain http by address or internal name (a staging box, compose) then showed a blank Swagger UI. HTTPS
+      // is the deployment's to enforce (TLS, HSTS), not the page's to guess.
+      upgradeInsecureRequests: null,
     },
   },
   crossOriginEmbedderPolicy: false,
