@@ -1,5 +1,5 @@
 import helmet from 'helmet';
-import { staticSecurityHeaders } from './security-headers';
+import { ANSWER_HEADERS, staticSecurityHeaders } from './security-headers';
 
 describe('staticSecurityHeaders', () => {
   const options = {
@@ -21,11 +21,15 @@ describe('staticSecurityHeaders', () => {
   it('follows the options (CSP directives, disabled headers)', () => {
     const headers = staticSecurityHeaders(options);
     expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
-    // Swagger UI over plain http (not localhost) loaded its assets over https and stayed blank.
-    expect(headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
     expect(headers['cross-origin-embedder-policy']).toBeUndefined();
     expect(headers['x-content-type-options']).toBe('nosniff');
     expect(Object.isFrozen(headers)).toBe(true);
+  });
+
+  it('leaves out upgrade-insecure-requests from the service’s own CSP', () => {
+    // Swagger UI over plain http (not localhost) loaded its assets over https and stayed blank.
+    expect(ANSWER_HEADERS['content-security-policy']).toContain("script-src 'self'");
+    expect(ANSWER_HEADERS['content-security-policy']).not.toContain('upgrade-insecure-requests');
   });
 
   it('refuses options helmet rejects instead of serving without headers', () => {
