@@ -71,6 +71,18 @@ describe('configuration', () => {
     expect(c.kakao.scopes).toEqual(['openid', 'profile_nickname', 'account_email']);
   });
 
+  // A deployment template that blanks unset variables asked for openid alone, and required no email.
+  it('takes an empty KAKAO_SCOPES or KAKAO_REQUIRED_ITEMS as the default, and `none` as no required item', () => {
+    const blank = loadConfig(base({ KAKAO_SCOPES: '', KAKAO_REQUIRED_ITEMS: '' }));
+    expect(blank.kakao.scopes).toEqual(['openid', 'profile_nickname', 'account_email']);
+    expect(blank.kakao.requiredItems).toEqual(['account_email']);
+    expect(loadConfig(base({ KAKAO_REQUIRED_ITEMS: 'none' })).kakao.requiredItems).toEqual([]);
+    expect(loadConfig(base({ KAKAO_REQUIRED_ITEMS: 'account_email,name' })).kakao.requiredItems).toEqual([
+      'account_email',
+      'name',
+    ]);
+  });
+
   it('parses lists and service clients', () => {
     const c = loadConfig(
       base({

@@ -195,7 +195,8 @@ export function buildConfig(e: Environment): AppConfig {
       apiBaseUrl: stripTrailingSlash(e.KAKAO_API_BASE_URL ?? 'https://kapi.kakao.com'),
       issuer: stripTrailingSlash(e.KAKAO_ISSUER ?? authBaseUrl),
       scopes,
-      requiredItems: list(e.KAKAO_REQUIRED_ITEMS ?? 'account_email', /[\s,]+/),
+      requiredItems:
+        e.KAKAO_REQUIRED_ITEMS?.trim() === 'none' ? [] : list(e.KAKAO_REQUIRED_ITEMS ?? 'account_email', /[\s,]+/),
       httpTimeoutMs: e.KAKAO_HTTP_TIMEOUT_MS ?? 5000,
     },
     allowedReturnUrls: parseUrls('ALLOWED_RETURN_URLS', list(e.ALLOWED_RETURN_URLS), problems),

@@ -162,10 +162,13 @@ export class Environment {
   KAKAO_ISSUER?: string;
 
   @IsOptional()
+  @Transform(emptyToUndefined)
   @IsString()
   KAKAO_SCOPES?: string;
 
+  // Empty means the default here too; `none` asks for no required item.
   @IsOptional()
+  @Transform(emptyToUndefined)
   @IsString()
   KAKAO_REQUIRED_ITEMS?: string;
 
