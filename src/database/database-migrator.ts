@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { InjectConfig } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 
@@ -9,7 +9,8 @@ const MIGRATION_LOCK_KEY = 0x6b616b61; // "kaka"
 /**
  * Applies pending migrations at start (unless DB_MIGRATIONS_RUN=false). Several instances may start at
  * once on one database, so the run is serialised with a PostgreSQL advisory lock: the second instance
- * waits, then finds nothing left to do.
+ * waits, then finds nothing left to do. With DB_MIGRATIONS_RUN=false a pending migration refuses the start:
+ * the instance would pass its readiness check and then fail the requests that need the missing schema.
  */
 @Injectable()
 export class DatabaseMigrator implements OnApplicationBootstrap {
@@ -30,8 +31,17 @@ export class DatabaseMigrator implements OnApplicationBootstrap {
    * bootstrap (the job queue) await it, whichever bootstrap hook Nest happens to run first.
    */
   ensureMigrated(): Promise<void> {
-    this.migrated ??= this.config.db.migrationsRun ? this.migrate() : Promise.resolve();
+    this.migrated ??= this.config.db.migrationsRun ? this.migrate() : this.refuseIfPending();
     return this.migrated;
+  }
+
+  private async refuseIfPending(): Promise<void> {
+    const pending = await new MigrationExecutor(this.dataSource).getPendingMigrations();
+    if (pending.length === 0) return;
+    throw new Error(
+      `${pending.length} migration(s) pending (${pending.map((m) => m.name).join(', ')}) and DB_MIGRATIONS_RUN=false: ` +
+        'apply them (npm run migration:run) or start with DB_MIGRATIONS_RUN=true',
+    );
   }
 
   async migrate(): Promise<void> {

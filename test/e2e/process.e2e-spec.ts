@@ -125,25 +125,37 @@ describe('the service as a process', () => {
 });
 
 describe('migrations at start', () => {
-  it('are skipped with DB_MIGRATIONS_RUN=false', async () => {
+  it('are skipped with DB_MIGRATIONS_RUN=false, and one still pending refuses the start, saying which', async () => {
     const databaseUrl = await createTestDatabase('nomig');
     const first = await startTestApp({ databaseUrl });
     // Pretend the newest migration is pending: with DB_MIGRATIONS_RUN=false it must stay pending.
     const newest = await first.db.query(
-      `DELETE FROM schema_migrations WHERE id = (SELECT max(id) FROM schema_migrations) RETURNING name`,
+      `DELETE FROM schema_migrations WHERE id = (SELECT max(id) FROM schema_migrations) RETURNING *`,
     );
-    await first.close();
-    const t = await startTestApp({ databaseUrl, env: { DB_MIGRATIONS_RUN: 'false' } });
+    const { id, timestamp, name } = newest.rows[0] as { id: number; timestamp: string; name: string };
     try {
-      const { rows } = await t.db.query(`SELECT 1 FROM schema_migrations WHERE name = $1`, [newest.rows[0].name]);
+      const refused = startTestApp({ databaseUrl, env: { DB_MIGRATIONS_RUN: 'false' } });
+      // An instance that started would pass /health/ready and fail the requests needing the missing schema.
+      await expect(refused).rejects.toThrow(`1 migration(s) pending (${name}) and DB_MIGRATIONS_RUN=false`);
+      const { rows } = await first.db.query(`SELECT 1 FROM schema_migrations WHERE name = $1`, [name]);
       expect(rows).toHaveLength(0);
-    } finally {
+      // Once it is applied (here: recorded again), the same start goes through.
+      await first.db.query(`INSERT INTO schema_migrations (id, timestamp, name) VALUES ($1, $2, $3)`, [
+        id,
+        timestamp,
+        name,
+      ]);
+      const t = await startTestApp({ databaseUrl, env: { DB_MIGRATIONS_RUN: 'false' } });
       await t.close();
+    } finally {
+      await first.close();
     }
   });
 
   it('with DB_MIGRATIONS_RUN=false on an empty database, refuse to start and say why', async () => {
-    await expect(startTestApp({ env: { DB_MIGRATIONS_RUN: 'false' } })).rejects.toThrow(/apply the migrations/);
+    await expect(startTestApp({ env: { DB_MIGRATIONS_RUN: 'false' } })).rejects.toThrow(
+      /migration\(s\) pending .* apply them \(npm run migration:run\)/,
+    );
   });
 
   it('are applied once when two instances start together on one database', async () => {
