@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
 import { AppConfig, loadConfig } from './config/app-config';
 import { ConfigError } from './config/environment';
+import { waitForDatabase } from './database/wait-for-database';
 import { readCatalog } from './terms/terms-catalog';
 
 /** How long in-flight requests get to finish after SIGTERM before the process gives up on them. */
@@ -37,6 +38,10 @@ export function closeOnSignals(app: NestFastifyApplication, onClosed: () => void
 
 /** Starts the service on the configured address. Returns the app so `npm run dev` can close it. */
 export async function bootstrap(config: AppConfig = loadConfig()): Promise<NestFastifyApplication> {
+  await waitForDatabase(config.db.url, {
+    onRetry: (reason, attempt) =>
+      process.stderr.write(`Database not reachable yet (${reason}); retrying (${attempt})\n`),
+  });
   const app = await createApp(config);
   await app.listen({ port: config.http.port, host: config.http.host });
   return app;

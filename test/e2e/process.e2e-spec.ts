@@ -44,6 +44,28 @@ describe('the service as a process', () => {
       expect(stdout).toBe('');
     });
 
+    it.each([
+      ['a wrong password', (u: URL) => (u.password = 'wrong-password'), /password authentication failed/],
+      [
+        'an unknown database',
+        (u: URL) => (u.pathname = '/no_such_database'),
+        /database "no_such_database" does not exist/,
+      ],
+    ])('names DATABASE_URL and the reason for %s, in one line and at once', async (_label, spoil, reason) => {
+      const url = new URL(await createTestDatabase('badurl'));
+      spoil(url);
+      const { code, stderr } = await run('node', [MAIN_JS], testEnvironment({ DATABASE_URL: url.toString() })).exited;
+      expect(code).toBe(1);
+      const lines = stderr.trim().split('\n');
+      expect(lines).toEqual([
+        expect.stringMatching(
+          /^Failed to start: cannot connect to the database at 127\.0\.0\.1:\d+\/\w+ \(DATABASE_URL\): /,
+        ),
+      ]);
+      expect(lines[0]).toMatch(reason);
+      expect(stderr).not.toContain('wrong-password');
+    });
+
     it('refuses a placeholder JWT_SECRET in production', async () => {
       const env = testEnvironment({
         NODE_ENV: 'production',
