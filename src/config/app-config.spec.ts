@@ -161,7 +161,7 @@ describe('configuration', () => {
     [{ KAKAO_ADMIN_KEY: '   ' }, 'KAKAO_ADMIN_KEY is required'],
     [{ KAKAO_REST_API_KEY: ' \t ' }, 'KAKAO_REST_API_KEY is required'],
     // One problem per variable, even when it breaks two rules or each entry of a list breaks one.
-    [{ TOKEN_ENCRYPTION_KEY: 'abc' }, expect.stringMatching(/^TOKEN_ENCRYPTION_KEY /)],
+    [{ TOKEN_ENCRYPTION_KEY: 'abc' }, 'TOKEN_ENCRYPTION_KEY must be 32 bytes encoded in base64'],
     [{ JWT_PREVIOUS_SECRETS: 'short,short2' }, expect.stringMatching(/^JWT_PREVIOUS_SECRETS /)],
     [{ SERVICE_CLIENTS: 'a:,b' }, expect.stringMatching(/^SERVICE_CLIENTS /)],
   ])('says what is wrong with %p, naming the variable once', (overrides, problem) => {

@@ -154,11 +154,13 @@ export function buildConfig(e: Environment): AppConfig {
     // "authenticated" unlink webhooks.
     ['KAKAO_ADMIN_KEY', isPlaceholderSecret(e.KAKAO_ADMIN_KEY) ? 'is a placeholder value' : null],
   ];
-  for (const [name, reason] of reasons) if (reason) problems.push(`${name} ${reason}`);
+  // The key's format first: of its problems only the first is shown, and "abc" is the wrong shape before it
+  // is a weak value.
   const tokenEncryptionKey = parseEncryptionKey(e.TOKEN_ENCRYPTION_KEY, problems);
   const previousEncryptionKeys = list(e.TOKEN_ENCRYPTION_PREVIOUS_KEYS).map((k) =>
     parseEncryptionKey(k, problems, 'TOKEN_ENCRYPTION_PREVIOUS_KEYS'),
   );
+  for (const [name, reason] of reasons) if (reason) problems.push(`${name} ${reason}`);
   const serviceClients = parseServiceClients(e.SERVICE_CLIENTS, problems);
   const scopes = list(e.KAKAO_SCOPES ?? 'openid profile_nickname account_email', /[\s,]+/);
   if (!scopes.includes('openid')) scopes.unshift('openid');
