@@ -207,7 +207,22 @@ export class KakaoLoginService {
         throw new AppException('ID_TOKEN_INVALID', 'Kakao returned no id_token', { reason: 'missing' });
       return undefined;
     }
-    const claims = await this.idTokens.verify(idToken, { nonce: input.nonce, audiences: input.audiences });
+    let claims: KakaoIdTokenClaims;
+    try {
+      claims = await this.idTokens.verify(idToken, { nonce: input.nonce, audiences: input.audiences });
+    } catch (err) {
+      // The redirect flow's token comes from our own code exchange with Kakao: no client can forge it. Refused
+      // for anything but its nonce (a code injected from another login), it says our configuration
+      // (KAKAO_ISSUER, KAKAO_REST_API_KEY) or Kakao is off, which the 401 alone would keep from the operator.
+      const reason = err instanceof AppException ? (err.details as { reason?: string } | undefined)?.reason : undefined;
+      if (input.requireIdToken && reason !== undefined && reason !== 'nonce') {
+        this.logger.warn(
+          { reason, issuer: this.config.kakao.issuer },
+          "Kakao's id_token from our own code exchange was refused: check KAKAO_ISSUER and KAKAO_REST_API_KEY",
+        );
+      }
+      throw err;
+    }
     if (claims.sub !== input.profile.kakaoId) {
       throw new AppException('ID_TOKEN_INVALID', 'The Kakao id_token is not valid', { reason: 'sub' });
     }

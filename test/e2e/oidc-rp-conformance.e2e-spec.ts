@@ -5,7 +5,7 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IdTokenFault, Persona } from '../../emulator/types';
 import { JWKS_UNKNOWN_KID_FLOOR_MS } from '../../src/kakao/kakao-id-token.verifier';
-import { json, startTestApp } from '../support/app';
+import { json, startTestApp, waitForLogs } from '../support/app';
 import { call, decodeJwt } from '../support/http';
 import { APP_ID, browserLogin, KakaoTestBed, REST_API_KEY, startWithKakao } from '../support/kakao';
 
@@ -31,6 +31,7 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
       env: {
         JWT_SECRET: randomBytes(48).toString('base64url'),
         TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        LOG_LEVEL: 'warn',
       },
     });
   });
@@ -134,6 +135,10 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
         const res = await loginWithIdToken(kakaoId, { claims: { iss } });
         await expectRefused(res, kakaoId, before, 'iss');
       }
+      // Kakao's own token refused is a configuration problem (KAKAO_ISSUER): the operator is told, at warn.
+      const warned = await waitForLogs(bed.t, (l) => l.level === 40 && String(l.msg).includes('check KAKAO_ISSUER'), 2);
+      expect(warned).toHaveLength(2);
+      expect(warned[0]).toMatchObject({ reason: 'iss', issuer: bed.kakao.issuer });
     });
 
     it('rp-id_token-sub', async () => {
@@ -211,8 +216,11 @@ describe('OpenID RP conformance and RFC 8725 attacks (Kakao emulator as the OP)'
       for (const nonce of [randomBytes(32).toString('base64url'), null]) {
         const kakaoId = newPersona();
         const before = await sessions();
+        const warnedBefore = bed.t.logs.filter((l) => String(l.msg).includes('check KAKAO_ISSUER')).length;
         const res = await loginWithIdToken(kakaoId, { claims: { nonce } });
         await expectRefused(res, kakaoId, before, 'nonce');
+        // A wrong nonce is a code injected from another login, not a configuration problem: no warning.
+        expect(bed.t.logs.filter((l) => String(l.msg).includes('check KAKAO_ISSUER'))).toHaveLength(warnedBefore);
       }
     });
 
