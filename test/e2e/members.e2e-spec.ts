@@ -74,6 +74,7 @@ describe('email members', () => {
       const cases = [
         { email: 'not-an-email', password: 'long enough password', name: 'A' },
         { email: uniqueEmail(), password: 'short', name: 'A' },
+        { email: uniqueEmail(), password: '        ', name: 'A' },
         { email: uniqueEmail(), password: 'long enough password', name: '' },
         { email: uniqueEmail(), password: 'long enough password', name: 'A\u0000B' },
         { email: uniqueEmail(), password: 'long enough password', name: 'A', role: 'admin' },

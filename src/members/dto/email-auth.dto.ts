@@ -23,6 +23,8 @@ export class SignupRequestDto {
   @IsString()
   @MinLength(8)
   @MaxLength(128)
+  // Spaces are allowed (passphrases; ASVS 2.1), but eight of them are no password.
+  @Matches(/\S/, { message: 'password must not be only spaces' })
   password!: string;
 
   @ApiProperty({ example: '홍길동' })
