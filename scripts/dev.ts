@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     'Kakao auth service is running (development)',
-    `  Service      ${publicUrl}`,
+    `  API base     ${publicUrl} (no page at / itself: the demo and Swagger UI below)`,
     `  Swagger UI   ${publicUrl}/docs`,
     `  OpenAPI      ${publicUrl}/docs-json`,
     `  Health       ${publicUrl}/health/ready`,

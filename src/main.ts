@@ -70,9 +70,12 @@ export function runFromCli(): void {
     throw err;
   }
   bootstrap(config).then(
-    async (app) => {
+    (app) => {
       closeOnSignals(app);
-      process.stdout.write(`kakao-auth listening on ${await app.getUrl()} (public URL ${config.http.publicUrl})\n`);
+      // The bound address as configured: Nest's getUrl() shows 0.0.0.0 (every interface) as 127.0.0.1.
+      const { port } = app.getHttpServer().address() as { port: number };
+      const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+      process.stdout.write(`kakao-auth listening on http://${host}:${port} (public URL ${config.http.publicUrl})\n`);
     },
     (err: unknown) => {
       process.stderr.write(`Failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

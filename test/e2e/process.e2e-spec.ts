@@ -111,7 +111,7 @@ describe('the service as a process', () => {
     const env = testEnvironment({
       DATABASE_URL: await createTestDatabase('npmstart'),
       PORT: String(port),
-      HOST: '127.0.0.1',
+      HOST: '0.0.0.0',
     });
     const npm = run('npm', ['start', '--silent'], env);
     try {
@@ -120,6 +120,8 @@ describe('the service as a process', () => {
       npm.child.kill('SIGTERM');
     }
     const { code, stdout } = await npm.exited;
+    // The address as bound: every interface, not the 127.0.0.1 Nest's getUrl() shows for it.
+    expect(stdout).toContain(`kakao-auth listening on http://0.0.0.0:${port} `);
     expect(stdout).toContain('SIGTERM received: shutting down');
     expect(code).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
