@@ -7,6 +7,13 @@ import { createTestDatabase } from '../support/database';
 import { testEnvironment } from '../support/env';
 import { ensureBuilt, MAIN_JS, ROOT, run, waitForHttp } from '../support/process';
 
+/** A free port and the environment of a service on its own new database, listening on `host`. */
+async function serviceEnvironment(database: string, host = '127.0.0.1') {
+  const port = await freePort();
+  const env = testEnvironment({ DATABASE_URL: await createTestDatabase(database), PORT: String(port), HOST: host });
+  return { port, env };
+}
+
 describe('the service as a process', () => {
   beforeAll(() => ensureBuilt());
 
@@ -85,12 +92,7 @@ describe('the service as a process', () => {
   });
 
   it("serves under the container's command (node scripts/start.js), then shuts down cleanly on SIGTERM", async () => {
-    const port = await freePort();
-    const env = testEnvironment({
-      DATABASE_URL: await createTestDatabase('proc'),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-    });
+    const { port, env } = await serviceEnvironment('proc');
     const service = run('node', [path.join(ROOT, 'scripts', 'start.js')], env);
     try {
       await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
@@ -107,12 +109,7 @@ describe('the service as a process', () => {
   // npm runs a script under `sh -c`, and forwards its signals to that shell, which died of a SIGTERM and left
   // the service running with no parent, still on its port (found by an operator's audit).
   it('under npm start, a SIGTERM to npm reaches the service, which shuts down cleanly', async () => {
-    const port = await freePort();
-    const env = testEnvironment({
-      DATABASE_URL: await createTestDatabase('npmstart'),
-      PORT: String(port),
-      HOST: '0.0.0.0',
-    });
+    const { port, env } = await serviceEnvironment('npmstart', '0.0.0.0');
     const npm = run('npm', ['start', '--silent'], env);
     try {
       await waitForHttp(`http://127.0.0.1:${port}/health/ready`, 60_000);
@@ -128,12 +125,7 @@ describe('the service as a process', () => {
   }, 90_000);
 
   it('takes a Ctrl+C delivered twice at once (the terminal’s and npm’s copy) as one: a clean shutdown', async () => {
-    const port = await freePort();
-    const env = testEnvironment({
-      DATABASE_URL: await createTestDatabase('ctrlc'),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-    });
+    const { port, env } = await serviceEnvironment('ctrlc');
     const service = run('node', [MAIN_JS], env);
     try {
       await waitForHttp(`http://127.0.0.1:${port}/health/ready`);
