@@ -66,6 +66,7 @@ describe('Kakao emulator: webhooks', () => {
       expect(hook.url).toBe('/webhooks/kakao/unlink');
       expect(hook.headers.authorization).toBe('KakaoAK admin-key');
       expect(hook.headers['content-type']).toBe('application/x-www-form-urlencoded;charset=utf-8');
+      expect(hook.headers['user-agent']).toBe('KakaoOpenAPI/1.0');
       expect(hook.body).toEqual({ app_id: '1234567', user_id: USER, referrer_type: 'UNLINK_FROM_APPS' });
     });
 
@@ -79,6 +80,7 @@ describe('Kakao emulator: webhooks', () => {
       expect(received[0].method).toBe('GET');
       expect(received[0].url).toBe(`/hook?app_id=1234567&user_id=${USER}&referrer_type=ACCOUNT_DELETE`);
       expect(received[0].headers.authorization).toBe('KakaoAK admin-key');
+      expect(received[0].headers['user-agent']).toBe('KakaoOpenAPI/1.0');
     });
 
     it('reports the receiver’s refusal and a wrong key on request', async () => {
@@ -118,6 +120,7 @@ describe('Kakao emulator: webhooks', () => {
       const [hook] = received;
       expect(hook.method).toBe('POST');
       expect(hook.headers['content-type']).toBe('application/secevent+jwt');
+      expect(hook.headers['user-agent']).toBe('KakaoOpenAPI/1.0');
       expect(hook.body).toBe(res.body.token);
       const { payload, protectedHeader } = await jwtVerify(
         hook.body as string,

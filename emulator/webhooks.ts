@@ -8,6 +8,12 @@ import { nowSeconds } from './wire';
 /** Kakao waits 3 s for an answer (KAKAO_API.md 7, common rules). */
 export const WEBHOOK_TIMEOUT_MS = 3000;
 
+/**
+ * Kakao names its webhooks' User-Agent only for the Talk Channel webhook (KAKAO_API.md 7.3); 7.1 and 7.2 name
+ * none. The same value is sent on every webhook here, so a receiver never sees Node's `node`.
+ */
+export const WEBHOOK_USER_AGENT = 'KakaoOpenAPI/1.0';
+
 /** Event-type URIs of the account status change webhook (KAKAO_API.md 7.2), by short name. */
 export const SET_EVENT_TYPES = {
   'user-linked': 'https://schemas.openid.net/secevent/oauth/event-type/user-linked',
@@ -48,7 +54,12 @@ async function deliver(url: string, init: RequestInit): Promise<WebhookResult> {
   const started = Date.now();
   try {
     // Redirects are not followed: Kakao does not support 3xx answers (KAKAO_API.md 7).
-    const res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) });
+    const res = await fetch(url, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), 'user-agent': WEBHOOK_USER_AGENT },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
     const body = await res.text();
     return { status: res.status, body, durationMs: Date.now() - started };
   } catch (err) {
