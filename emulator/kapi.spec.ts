@@ -368,7 +368,24 @@ describe('Kakao emulator: kapi', () => {
     it('answers {id, expires_in, app_id} with numbers', async () => {
       const res = await call('GET', '/v1/user/access_token_info', bearer(await accessToken(P.full)));
       expect(res.status).toBe(200);
-      expect(res.text).toMatch(new RegExp(`^\\{"id":${P.full},"expires_in":(21599|21598),"app_id":1234567\\}$`));
+      expect(res.text).toMatch(new RegExp(`^\\{"id":${P.full},"expires_in":\\d+,"app_id":1234567\\}$`));
+    });
+
+    it('right after issue reports the expires_in the token answer gave (remaining seconds, KAKAO_API.md 5)', async () => {
+      const { tokens } = await login(kakao, P.full, { scope: ALL_SCOPES });
+      expect(tokens.expires_in).toBe(21599);
+      const res = await call('GET', '/v1/user/access_token_info', bearer(tokens.access_token));
+      expect(res.body.expires_in).toBe(21599);
+    });
+
+    it('counts whole seconds left, and never more than the token answer said', async () => {
+      const token = await accessToken(P.full);
+      const entry = kakao.state.accessTokens.get(token)!;
+      entry.expiresAt = Date.now() + 10_500;
+      expect((await call('GET', '/v1/user/access_token_info', bearer(token))).body.expires_in).toBe(10);
+      // Even a token whose expiry lies further out than its lifetime says no more than 21599.
+      entry.expiresAt = Date.now() + 3600_000 * 7;
+      expect((await call('GET', '/v1/user/access_token_info', bearer(token))).body.expires_in).toBe(21599);
     });
 
     it('refuses the admin key and unknown tokens with -401', async () => {

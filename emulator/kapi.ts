@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { accessTokenTtl, clientKind } from './config';
 import type { EmulatorContext } from './context';
 import { consentItem, DEFAULT_PROFILE_IMAGE, DEFAULT_THUMBNAIL_IMAGE } from './personas';
 import { AccessTokenEntry, rfc3339, UserState } from './state';
@@ -259,7 +260,12 @@ export function registerKapi(app: FastifyInstance, ctx: EmulatorContext): void {
   app.get('/v1/user/access_token_info', async (request, reply) => {
     const c = authenticate(request, reply, false);
     if (!c) return reply;
-    const expiresIn = Math.max(0, Math.floor((c.token!.entry.expiresAt - Date.now()) / 1000) - 1);
+    const { entry } = c.token!;
+    // The remaining whole seconds (KAKAO_API.md 5). A token lives one second longer than the `expires_in` the
+    // token endpoint reports (see TokenService.idTokenClaims), so right after issue this is that same value;
+    // the cap keeps it from ever saying more than the token endpoint did.
+    const ttl = accessTokenTtl(clientKind(config, entry.clientId) ?? 'rest');
+    const expiresIn = Math.max(0, Math.min(ttl, Math.floor((entry.expiresAt - Date.now()) / 1000)));
     // {id, expires_in, app_id}; app_id is an Integer (KAKAO_API.md 5).
     return ok(reply, c.user, { expires_in: expiresIn, app_id: Number(config.appId) });
   });
