@@ -160,6 +160,35 @@ describe('Kakao emulator: kapi', () => {
       expectError(bad, 400, -2);
     });
 
+    it('property_keys accepts properties.<key> for custom properties and answers just those', async () => {
+      const token = await accessToken(P.full);
+      kakao.user(P.full)!.persona.properties = { membership: 'gold', age: '30' };
+      const one = await call('GET', '/v2/user/me', bearer(token), {
+        property_keys: JSON.stringify(['kakao_account.name', 'properties.age']),
+      });
+      expect(one.status).toBe(200);
+      expect(one.body.kakao_account).toEqual({ name_needs_agreement: false, name: '김라이언' });
+      expect(one.body.properties).toEqual({ age: '30' });
+      const mixed = await call('GET', '/v2/user/me', bearer(token), {
+        property_keys: JSON.stringify(['properties.membership', 'properties.nickname']),
+      });
+      expect(mixed.body.properties).toEqual({ nickname: '라이언', membership: 'gold' });
+      expect(mixed.body).not.toHaveProperty('kakao_account.name');
+      // A key the app defines but this user has no value for is accepted and answers nothing.
+      delete kakao.user(P.full)!.persona.properties!.membership;
+      const defined = await call('GET', '/v2/user/me', bearer(token), {
+        property_keys: JSON.stringify(['properties.membership']),
+      });
+      expect(defined.status).toBe(200);
+      expect(defined.body).not.toHaveProperty('properties');
+      // Anything else keeps the -2.
+      const unknown = await call('GET', '/v2/user/me', bearer(token), {
+        property_keys: JSON.stringify(['properties.shoe_size']),
+      });
+      expectError(unknown, 400, -2);
+      expect(unknown.body.msg).toBe('invalid property_keys: properties.shoe_size');
+    });
+
     it('answers POST with a form body too', async () => {
       const res = await call('POST', '/v2/user/me', bearer(await accessToken(P.full)), {
         property_keys: '["kakao_account.name"]',

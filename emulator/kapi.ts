@@ -26,7 +26,10 @@ interface Caller {
   token?: { value: string; entry: AccessTokenEntry };
 }
 
-/** Keys `property_keys` accepts (KAKAO_API.md 4; `properties.*` are deprecated but still answered). */
+/**
+ * Keys `property_keys` accepts (KAKAO_API.md 4; the default `properties.*` are deprecated but still answered).
+ * Custom properties (`properties.<key>`) are accepted besides, see isCustomPropertyKey.
+ */
 const PROPERTY_KEYS = new Set([
   'kakao_account.profile',
   'kakao_account.name',
@@ -118,10 +121,10 @@ export function registerKapi(app: FastifyInstance, ctx: EmulatorContext): void {
     } catch {
       return kapiError(reply, -2, 'property_keys must be a JSON array of strings');
     }
-    const unknown = keys?.find((k) => !PROPERTY_KEYS.has(k));
+    const { user } = c;
+    const unknown = keys?.find((k) => !PROPERTY_KEYS.has(k) && !isCustomPropertyKey(user, k));
     if (unknown) return kapiError(reply, -2, `invalid property_keys: ${unknown}`);
     const secure = c.p.secure_resource === 'true';
-    const { user } = c;
     // A PREREGISTERED user gets only id, has_signed_up, connected_at, the profile and email groups and
     // for_partner.uuid (KAKAO_API.md 4).
     const preregistered = state.isPreregistered(user);
@@ -141,6 +144,17 @@ export function registerKapi(app: FastifyInstance, ctx: EmulatorContext): void {
   };
   app.get('/v2/user/me', userMe);
   app.post('/v2/user/me', userMe);
+
+  /**
+   * `properties.<key>` for a custom property: one defined in the app (`userPropertyKeys`) or one the persona
+   * holds (fixtures give personas properties without defining them). `properties` holds only keys defined in
+   * the console (KAKAO_API.md 4), so any other key stays unknown.
+   */
+  function isCustomPropertyKey(user: UserState, key: string): boolean {
+    if (!key.startsWith('properties.')) return false;
+    const name = key.slice('properties.'.length);
+    return config.userPropertyKeys.includes(name) || Object.hasOwn(user.persona.properties ?? {}, name);
+  }
 
   const image = (url: string, secure: boolean) => (secure ? url.replace(/^http:\/\//, 'https://') : url);
 
@@ -223,7 +237,7 @@ export function registerKapi(app: FastifyInstance, ctx: EmulatorContext): void {
       if (want('profile_image')) out.profile_image = image(p.profileImageUrl ?? DEFAULT_PROFILE_IMAGE, secure);
       if (want('thumbnail_image')) out.thumbnail_image = image(p.thumbnailImageUrl ?? DEFAULT_THUMBNAIL_IMAGE, secure);
     }
-    if (!keys) Object.assign(out, p.properties ?? {});
+    for (const [k, v] of Object.entries(p.properties ?? {})) if (want(k)) out[k] = v;
     return out;
   }
 
