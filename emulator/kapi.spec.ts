@@ -500,6 +500,26 @@ describe('Kakao emulator: kapi', () => {
       expect(only.body.scopes).toHaveLength(1);
     });
 
+    it('leaves ids it does not know out of a scopes filter (the doc’s own ["account_email","friends"])', async () => {
+      const token = await accessToken(P.full, 'profile_nickname account_email');
+      const res = await call('GET', '/v2/user/scopes', bearer(token), { scopes: '["account_email","friends"]' });
+      expect(res.status).toBe(200);
+      expect(res.body.scopes).toEqual([
+        {
+          id: 'account_email',
+          display_name: expect.any(String),
+          type: 'PRIVACY',
+          using: true,
+          agreed: true,
+          revocable: true,
+        },
+      ]);
+      const none = await call('GET', '/v2/user/scopes', bearer(token), { scopes: '["friends"]' });
+      expect(none.status).toBe(200);
+      expect(none.text).toBe(`{"id":${P.full},"scopes":[]}`);
+      expectError(await call('GET', '/v2/user/scopes', bearer(token), { scopes: 'friends' }), 400, -2);
+    });
+
     it('revokes an optional item; refuses a required one (-3, 403) and an unknown one (-2)', async () => {
       const token = await accessToken(P.full);
       const res = await call('POST', '/v2/user/revoke/scopes', bearer(token), { scopes: '["account_email"]' });
