@@ -16,6 +16,17 @@ export const TTL = {
   code: 600,
 } as const;
 
+/**
+ * Kakao's per-user token rate limit (KAKAO_API.md 2, Rate limit; 8, Quotas): at most this many grants of each
+ * type per user within the sliding window. Opt-in (`tokenRateLimit`).
+ */
+export const TOKEN_RATE_LIMITS = {
+  authorization_code: { max: 20, windowMs: 10 * 60_000 },
+  refresh_token: { max: 30, windowMs: 60 * 60_000 },
+} as const;
+
+export type TokenGrantType = keyof typeof TOKEN_RATE_LIMITS;
+
 /** User properties every app has (KAKAO_API.md 4, `properties`); `userPropertyKeys` adds custom ones. */
 export const DEFAULT_USER_PROPERTY_KEYS: readonly string[] = ['nickname', 'profile_image', 'thumbnail_image'];
 
@@ -49,6 +60,8 @@ export interface ResolvedConfig {
   oidc: boolean;
   /** As configured; the live switch is `EmulatorState.autoLink` (`setAutoLink`, reset restores this). */
   autoLink: boolean;
+  /** As configured; the live switch is `EmulatorState.tokenRateLimit` (`setTokenRateLimit`). */
+  tokenRateLimit: boolean;
   userPropertyKeys: string[];
   rsaBits: number;
   logger: boolean;
@@ -80,6 +93,7 @@ export function resolveConfig(options: KakaoEmulatorOptions): ResolvedConfig {
     requiredScopes: options.requiredScopes ?? ['profile_nickname'],
     oidc: options.oidc ?? true,
     autoLink: options.autoLink ?? true,
+    tokenRateLimit: options.tokenRateLimit ?? false,
     userPropertyKeys: [...new Set([...DEFAULT_USER_PROPERTY_KEYS, ...(options.userPropertyKeys ?? [])])],
     rsaBits: options.rsaBits ?? 2048,
     logger: options.logger ?? false,
@@ -106,7 +120,7 @@ const list = (value: string | undefined): string[] =>
 /**
  * Emulator options from environment variables: the service's own KAKAO_* names plus EMULATOR_* ones
  * (EMULATOR_PORT, EMULATOR_HOST, EMULATOR_PUBLIC_URL, EMULATOR_REDIRECT_URIS, EMULATOR_LOGOUT_REDIRECT_URIS,
- * EMULATOR_ISSUER, EMULATOR_PERSONAS_FILE, EMULATOR_LOG, EMULATOR_AUTO_LINK). Used by main.ts and usable by
+ * EMULATOR_ISSUER, EMULATOR_PERSONAS_FILE, EMULATOR_LOG, EMULATOR_AUTO_LINK, EMULATOR_TOKEN_RATE_LIMIT). Used by main.ts and usable by
  * scripts/dev.ts.
  */
 export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): KakaoEmulatorOptions {
@@ -131,5 +145,7 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ka
     logger: env.EMULATOR_LOG === 'true' || env.EMULATOR_LOG === '1',
     // Only `false`/`0` switch it off: unset (or anything else) keeps the option's default.
     autoLink: env.EMULATOR_AUTO_LINK !== 'false' && env.EMULATOR_AUTO_LINK !== '0',
+    // Opt-in, the other way round: only `true`/`1` switch it on.
+    tokenRateLimit: env.EMULATOR_TOKEN_RATE_LIMIT === 'true' || env.EMULATOR_TOKEN_RATE_LIMIT === '1',
   };
 }

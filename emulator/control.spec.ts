@@ -99,19 +99,39 @@ describe('Kakao emulator: control API', () => {
 
   describe('settings: auto-link', () => {
     it('GET/POST settings and setAutoLink switch it; reset restores the configured value', async () => {
-      expect((await control('GET', '/settings')).body).toEqual({ autoLink: true });
-      expect((await control('POST', '/settings', { autoLink: false })).body).toEqual({ autoLink: false });
-      expect(kakao.settings()).toEqual({ autoLink: false });
+      expect((await control('GET', '/settings')).body).toEqual({ autoLink: true, tokenRateLimit: false });
+      expect((await control('POST', '/settings', { autoLink: false })).body).toEqual({
+        autoLink: false,
+        tokenRateLimit: false,
+      });
+      expect(kakao.settings()).toEqual({ autoLink: false, tokenRateLimit: false });
       expect((await control('GET', '')).body.autoLink).toBe(false);
       expect((await control('POST', '/settings', { autoLink: 'no' })).status).toBe(400);
       expect((await control('POST', '/settings', { autolink: true })).status).toBe(400);
-      expect(kakao.settings()).toEqual({ autoLink: false });
+      expect(kakao.settings()).toEqual({ autoLink: false, tokenRateLimit: false });
       await control('POST', '/reset');
-      expect(kakao.settings()).toEqual({ autoLink: true });
+      expect(kakao.settings()).toEqual({ autoLink: true, tokenRateLimit: false });
       kakao.setAutoLink(false);
-      expect((await control('GET', '/settings')).body).toEqual({ autoLink: false });
+      expect((await control('GET', '/settings')).body).toEqual({ autoLink: false, tokenRateLimit: false });
       kakao.reset();
-      expect(kakao.settings()).toEqual({ autoLink: true });
+      expect(kakao.settings()).toEqual({ autoLink: true, tokenRateLimit: false });
+    });
+
+    it('GET/POST settings and setTokenRateLimit switch the token rate limit; reset restores it (off)', async () => {
+      expect((await control('POST', '/settings', { tokenRateLimit: true })).body).toEqual({
+        autoLink: true,
+        tokenRateLimit: true,
+      });
+      expect(kakao.settings().tokenRateLimit).toBe(true);
+      expect((await control('GET', '')).body.tokenRateLimit).toBe(true);
+      // A bad value changes nothing, not even a good one beside it.
+      expect((await control('POST', '/settings', { autoLink: false, tokenRateLimit: 'yes' })).status).toBe(400);
+      expect(kakao.settings()).toEqual({ autoLink: true, tokenRateLimit: true });
+      await control('POST', '/reset');
+      expect(kakao.settings().tokenRateLimit).toBe(false);
+      kakao.setTokenRateLimit(true);
+      expect((await control('GET', '/settings')).body).toEqual({ autoLink: true, tokenRateLimit: true });
+      expect(() => kakao.setTokenRateLimit('on' as unknown as boolean)).toThrow(/tokenRateLimit/);
     });
 
     it('an emulator configured with autoLink: false starts and resets with it OFF', async () => {
@@ -123,10 +143,10 @@ describe('Kakao emulator: control API', () => {
         autoLink: false,
       });
       try {
-        expect(off.settings()).toEqual({ autoLink: false });
+        expect(off.settings()).toEqual({ autoLink: false, tokenRateLimit: false });
         off.setAutoLink(true);
         off.reset();
-        expect(off.settings()).toEqual({ autoLink: false });
+        expect(off.settings()).toEqual({ autoLink: false, tokenRateLimit: false });
         const { tokens } = await login(off, FULL);
         expect(off.snapshot(FULL).signedUp).toBe(false);
         const res = await fetch(`${off.url}/v2/user/me`, {

@@ -64,6 +64,7 @@ export function registerControlApi(app: FastifyInstance, emulator: () => KakaoEm
         serviceTerms: e.config.serviceTerms,
         nextUser: e.state.nextUser ?? null,
         autoLink: e.state.autoLink,
+        tokenRateLimit: e.state.tokenRateLimit,
         personas: e.personas().map((p) => ({ id: p.id, key: p.key, nickname: p.nickname, linked: p.linked })),
       };
     }),
@@ -83,12 +84,15 @@ export function registerControlApi(app: FastifyInstance, emulator: () => KakaoEm
     run(reply, () => {
       const b = body(req.body);
       // A misspelt setting would otherwise be a silent no-op.
-      const unknown = Object.keys(b).filter((k) => k !== 'autoLink');
+      const unknown = Object.keys(b).filter((k) => k !== 'autoLink' && k !== 'tokenRateLimit');
       if (unknown.length) throw new BadRequest(`unknown settings: ${unknown.join(', ')}`);
-      if (b.autoLink !== undefined) {
-        if (typeof b.autoLink !== 'boolean') throw new BadRequest('autoLink is true or false');
-        emulator().setAutoLink(b.autoLink);
-      }
+      // Both checked before either changes: a refused request changes nothing.
+      if (b.autoLink !== undefined && typeof b.autoLink !== 'boolean')
+        throw new BadRequest('autoLink is true or false');
+      if (b.tokenRateLimit !== undefined && typeof b.tokenRateLimit !== 'boolean')
+        throw new BadRequest('tokenRateLimit is true or false');
+      if (b.autoLink !== undefined) emulator().setAutoLink(b.autoLink);
+      if (b.tokenRateLimit !== undefined) emulator().setTokenRateLimit(b.tokenRateLimit);
       return emulator().settings();
     }),
   );

@@ -183,14 +183,23 @@ export class KakaoEmulator {
     this.ctx.state.autoLink = on;
   }
 
+  /**
+   * Switches the per-user token rate limit (KOE237, KAKAO_API.md 2) on or off; counting starts afresh either
+   * way. `reset()` restores the configured `tokenRateLimit`.
+   */
+  setTokenRateLimit(on: boolean): void {
+    if (typeof on !== 'boolean') throw new Error('tokenRateLimit is true or false');
+    this.ctx.state.tokenRateLimit = on;
+  }
+
   /** The app settings that can change at runtime. */
-  settings(): { autoLink: boolean } {
-    return { autoLink: this.ctx.state.autoLink };
+  settings(): { autoLink: boolean; tokenRateLimit: boolean } {
+    return { autoLink: this.ctx.state.autoLink, tokenRateLimit: this.ctx.state.tokenRateLimit };
   }
 
   /**
    * Back to the personas file: users, consents, codes, tokens, next user, faults, call counts and the auto-link
-   * setting.
+   * and token rate limit settings.
    */
   reset(): void {
     if (this.addedTerms !== undefined) this.ctx.config.serviceTerms.splice(this.addedTerms);

@@ -551,3 +551,93 @@ describe('Kakao emulator: kauth without a client secret and with OIDC off', () =
     }
   });
 });
+
+describe('Kakao emulator: token rate limit (KOE237, opt-in)', () => {
+  const FULL = '4000000000000001001';
+  const OTHER = '4000000000000001002';
+  const KOE237 = {
+    error: 'invalid_request',
+    error_description: 'token request rate limit exceeded',
+    error_code: 'KOE237',
+  };
+  let kakao: KakaoEmulator;
+  beforeAll(async () => {
+    kakao = await startKakaoEmulator({
+      restApiKey: 'rest-key',
+      adminKey: 'admin-key',
+      appId: '1234567',
+      redirectUris: ['http://localhost/cb'],
+      tokenRateLimit: true,
+    });
+  });
+  afterAll(() => kakao.close());
+  beforeEach(() => kakao.reset());
+  afterEach(() => jest.restoreAllMocks());
+
+  // Without openid: no RSA signature per login, the limit is what is under test.
+  const exchange = (userId: string) => login(kakao, userId, { scope: 'profile_nickname' });
+  const refresh = (refreshToken: string) =>
+    fetch(
+      `${kakao.url}/oauth/token`,
+      formPost({ grant_type: 'refresh_token', client_id: 'rest-key', refresh_token: refreshToken }),
+    );
+  /** Moves the emulator's clock (Date.now) forward by `ms` from now on. */
+  const advance = (ms: number) => {
+    const now = Date.now.bind(Date);
+    jest.spyOn(Date, 'now').mockImplementation(() => now() + ms);
+  };
+
+  it('is off unless asked: an emulator without the option issues 25 tokens in a row to one user', async () => {
+    const plain = await startKakaoEmulator({
+      restApiKey: 'rest-key',
+      adminKey: 'admin-key',
+      appId: '1234567',
+      redirectUris: ['http://localhost/cb'],
+    });
+    try {
+      expect(plain.settings().tokenRateLimit).toBe(false);
+      for (let i = 0; i < 25; i++) expect((await login(plain, FULL, { scope: 'profile_nickname' })).status).toBe(200);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('refuses the 21st authorization_code grant for a user within 10 minutes with 429 KOE237', async () => {
+    for (let i = 0; i < 20; i++) expect((await exchange(FULL)).status).toBe(200);
+    const limited = await exchange(FULL);
+    expect(limited.status).toBe(429);
+    expect(JSON.parse(limited.raw)).toEqual(KOE237);
+    // Per user, and per grant type: another user, and a refresh for this one, still get tokens.
+    expect((await exchange(OTHER)).status).toBe(200);
+    const first = kakao.state.refreshTokens.keys().next().value!;
+    expect((await refresh(first)).status).toBe(200);
+    // The window slides: ten minutes after the first grants, there is room again.
+    advance(10 * 60_000 + 1000);
+    expect((await exchange(FULL)).status).toBe(200);
+  });
+
+  it('refuses the 31st refresh_token grant for a user within an hour, through the Fastify route too', async () => {
+    const { tokens } = await exchange(FULL);
+    for (let i = 0; i < 30; i++) expect((await refresh(tokens.refresh_token!)).status).toBe(200);
+    // A fault on another path sends the token endpoint through Fastify instead of the fast path.
+    kakao.injectFault({ path: '/v2/user/me', status: 500 });
+    const limited = await refresh(tokens.refresh_token!);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('content-type')).toBe('application/json;charset=UTF-8');
+    expect(await limited.json()).toEqual(KOE237);
+    // The refused grant was not counted, and code grants have their own window.
+    expect((await exchange(FULL)).status).toBe(200);
+    advance(60 * 60_000 + 1000);
+    expect((await refresh(tokens.refresh_token!)).status).toBe(200);
+  });
+
+  it('switching it off lifts the limit; switching it on starts counting afresh', async () => {
+    for (let i = 0; i < 20; i++) await exchange(FULL);
+    expect((await exchange(FULL)).status).toBe(429);
+    kakao.setTokenRateLimit(false);
+    expect((await exchange(FULL)).status).toBe(200);
+    kakao.setTokenRateLimit(true);
+    for (let i = 0; i < 20; i++) expect((await exchange(FULL)).status).toBe(200);
+    expect((await exchange(FULL)).status).toBe(429);
+  });
+});

@@ -100,6 +100,15 @@ describe('Kakao emulator: personas and options', () => {
     expect(() => emulatorOptionsFromEnv({ EMULATOR_PORT: 'x' })).toThrow(/EMULATOR_PORT/);
   });
 
+  it('EMULATOR_TOKEN_RATE_LIMIT: only true or 1 switch the token rate limit on', () => {
+    expect(emulatorOptionsFromEnv({}).tokenRateLimit).toBe(false);
+    expect(emulatorOptionsFromEnv({ EMULATOR_TOKEN_RATE_LIMIT: 'true' }).tokenRateLimit).toBe(true);
+    expect(emulatorOptionsFromEnv({ EMULATOR_TOKEN_RATE_LIMIT: '1' }).tokenRateLimit).toBe(true);
+    for (const value of ['false', '0', '', 'on']) {
+      expect(emulatorOptionsFromEnv({ EMULATOR_TOKEN_RATE_LIMIT: value }).tokenRateLimit).toBe(false);
+    }
+  });
+
   it('EMULATOR_AUTO_LINK: only false or 0 switch auto-link off', () => {
     expect(emulatorOptionsFromEnv({}).autoLink).toBe(true);
     expect(emulatorOptionsFromEnv({ EMULATOR_AUTO_LINK: 'false' }).autoLink).toBe(false);

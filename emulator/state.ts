@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ResolvedConfig } from './config';
+import { ResolvedConfig, TOKEN_RATE_LIMITS, TokenGrantType } from './config';
 import { CONSENT_ITEM_IDS, consentItem } from './personas';
 import type { Persona, UserSnapshot } from './types';
 
@@ -111,6 +111,18 @@ export class EmulatorState {
   nextUser?: string;
   /** The app's auto-link setting now; `config.autoLink` is the configured one, which reset restores. */
   autoLink = true;
+  /** The per-user token rate limit now (KOE237); `config.tokenRateLimit` is the configured one. */
+  get tokenRateLimit(): boolean {
+    return this.rateLimited;
+  }
+  set tokenRateLimit(on: boolean) {
+    // Counting starts afresh: grants made while it was off are not held against anyone.
+    this.rateLimited = on;
+    this.grants.clear();
+  }
+  private rateLimited = false;
+  /** Times of recent grants per `<grant type> <user id>`, kept only while the rate limit is on. */
+  private readonly grants = new Map<string, number[]>();
   private readonly families = new Map<string, { userId: string; access: Set<string>; refresh: Set<string> }>();
   private readonly userFamilies = new Map<string, Set<string>>();
   private readonly startedAt = new Date();
@@ -133,6 +145,7 @@ export class EmulatorState {
     this.userFamilies.clear();
     this.nextUser = undefined;
     this.autoLink = this.config.autoLink;
+    this.tokenRateLimit = this.config.tokenRateLimit;
     for (const p of this.personas) this.addPersona(structuredClone(p));
   }
 
@@ -215,6 +228,21 @@ export class EmulatorState {
     user.scopes.clear();
     user.terms.clear();
     this.revokeUser(user.persona.id);
+  }
+
+  /**
+   * Counts one token grant against the user's sliding window (KAKAO_API.md 2, Rate limit) and says whether it
+   * is allowed; a refused grant is not counted. Always allowed while the rate limit is off.
+   */
+  allowTokenGrant(userId: string, grant: TokenGrantType, now = Date.now()): boolean {
+    if (!this.rateLimited) return true;
+    const { max, windowMs } = TOKEN_RATE_LIMITS[grant];
+    const key = `${grant} ${userId}`;
+    const recent = (this.grants.get(key) ?? []).filter((t) => t > now - windowMs);
+    const allowed = recent.length < max;
+    if (allowed) recent.push(now);
+    this.grants.set(key, recent);
+    return allowed;
   }
 
   newFamily(userId: string): string {

@@ -21,6 +21,13 @@ const error = (status: number, err: string, description: string, code: string): 
   body: JSON.stringify({ error: err, error_description: description, error_code: code }),
 });
 
+/**
+ * KOE237, the per-user token rate limit (KAKAO_API.md 2, Token-endpoint errors): status 429 and the
+ * description as the doc gives them (both marked UNCONFIRMED there); the doc names no `error`, and
+ * `invalid_request` is what third-party code shows with KOE237.
+ */
+const rateLimited = (): TokenAnswer => error(429, 'invalid_request', 'token request rate limit exceeded', 'KOE237');
+
 export type TokenEndpoint = (p: Params) => Promise<TokenAnswer>;
 
 export function createTokenEndpoint(ctx: EmulatorContext): TokenEndpoint {
@@ -57,6 +64,7 @@ export function createTokenEndpoint(ctx: EmulatorContext): TokenEndpoint {
       }
       const user = state.users.get(entry.userId);
       if (!user || !user.linked) return notFound();
+      if (!state.allowTokenGrant(user.persona.id, 'authorization_code')) return rateLimited();
       const answer = await tokens.issue({
         user,
         clientId: entry.clientId,
@@ -74,6 +82,7 @@ export function createTokenEndpoint(ctx: EmulatorContext): TokenEndpoint {
     if (!entry || !user || !user.linked || entry.expiresAt <= Date.now() || entry.clientId !== p.client_id) {
       return error(400, 'invalid_grant', 'expired_or_invalid_refresh_token', 'KOE322');
     }
+    if (!state.allowTokenGrant(user.persona.id, 'refresh_token')) return rateLimited();
     return { status: 200, body: JSON.stringify(await tokens.refresh(p.refresh_token, entry, user, idTokenFault())) };
   };
 }

@@ -111,6 +111,12 @@ export interface KakaoEmulatorOptions {
    */
   autoLink?: boolean;
   /**
+   * Kakao's per-user token rate limit (KAKAO_API.md 2, 8): more than 20 authorization_code grants in 10 minutes,
+   * or 30 refresh_token grants in an hour, for one user answers KOE237. Default false: the service's test
+   * suites, benchmarks and `npm run dev` log one persona in far more often than that.
+   */
+  tokenRateLimit?: boolean;
+  /**
    * Custom user properties defined in the console, on top of Kakao's default `nickname`, `profile_image` and
    * `thumbnail_image`: the keys `/v1/user/signup` accepts in `properties` (others: -201).
    */
