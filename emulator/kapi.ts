@@ -379,7 +379,9 @@ export function registerKapi(app: FastifyInstance, ctx: EmulatorContext): void {
       tag,
       required: term.required,
       agreed: Boolean(agreement),
-      // The doc's not-agreed example carries the term's own setting (`"agreed":false,"revocable":true`).
+      // The term's own setting, agreed or not. KAKAO_API.md 6 contradicts itself: its field list says "false
+      // also when the term is not agreed", its example shows `"agreed":false,"revocable":true`. The example is
+      // followed (see README, Kakao Sync terms).
       revocable: term.revocable,
       ...(agreement ? { agreed_at: rfc3339(agreement.agreedAt), agreed_by: agreement.agreedBy } : {}),
     };
