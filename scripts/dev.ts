@@ -72,6 +72,8 @@ async function main(): Promise<void> {
       logoutRedirectUris: [`${publicUrl}/demo`],
       // To try an app whose Kakao Login has auto-link OFF (PREREGISTERED users): EMULATOR_AUTO_LINK=false.
       autoLink: emulatorOptionsFromEnv(env).autoLink,
+      // Kakao's per-user token rate limit (KOE237), off unless EMULATOR_TOKEN_RATE_LIMIT=true.
+      tokenRateLimit: emulatorOptionsFromEnv(env).tokenRateLimit,
     });
     env.KAKAO_AUTH_BASE_URL = emulator.url;
     env.KAKAO_API_BASE_URL = emulator.url;
