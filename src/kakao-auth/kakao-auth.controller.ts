@@ -73,6 +73,8 @@ export function kakaoAuthorizeErrorCode(
   }
 }
 
+const RECENT_AUTH_NEEDED =
+  'RECERTIFICATION_REQUIRED: linking needs an authentication of the last 5 minutes (log in again, or re-certify with Kakao)';
 @ApiTags(SWAGGER_TAGS.kakao)
 @Controller('auth')
 @Public()
@@ -124,6 +126,7 @@ export class KakaoAuthController {
   })
   @ApiOkResponse({ type: AuthorizeUrlDto })
   @ApiUnauthorizedResponse({ type: ErrorResponse, description: 'UNAUTHENTICATED for link/recertify without a token' })
+  @ApiForbiddenResponse({ type: ErrorResponse, description: `${RECENT_AUTH_NEEDED} (intent link)` })
   async authorizeUrl(
     @Body() body: AuthorizeUrlRequestDto,
     @Req() request: FastifyRequest,
@@ -134,7 +137,9 @@ export class KakaoAuthController {
     if (body.intent !== 'login') {
       const token = bearerToken(request);
       if (!token) throw new AppException('UNAUTHENTICATED', `intent ${body.intent} needs the member's access token`);
-      ({ sub: memberId, sid: sessionId } = await this.sessions.authenticate(token));
+      const claims = await this.sessions.authenticate(token);
+      ({ sub: memberId, sid: sessionId } = claims);
+      if (body.intent === 'link') await this.logins.assertCanLink(memberId, new Date(claims.auth_time * 1000));
     }
     const prompt = body.intent === 'recertify' ? 'login' : body.prompt;
     void reply.header('cache-control', 'no-store');
@@ -406,11 +411,13 @@ export class MemberKakaoController {
   @ApiOperation({ summary: 'Link the Kakao account behind a code (hybrid flow) to the signed-in member' })
   @ApiOkResponse({ type: MemberDto })
   @ApiConflictResponse({ type: ErrorResponse, description: 'KAKAO_ALREADY_LINKED or MEMBER_ALREADY_HAS_KAKAO' })
+  @ApiForbiddenResponse({ type: ErrorResponse, description: RECENT_AUTH_NEEDED })
   async link(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CodeLoginRequestDto,
     @RequestId() requestId: string,
   ): Promise<MemberDto> {
+    await this.logins.assertCanLink(principal.memberId, principal.authTime);
     const { profile, kakaoTerms, tokens } = await this.logins.fromCode(body);
     const outcome = await this.logins.complete({
       profile,

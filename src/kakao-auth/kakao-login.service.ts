@@ -17,7 +17,7 @@ import { LoginOutcomeDto, toLoginOutcomeDto } from '../members/dto/member.dto';
 import type { LoginOutcome } from '../members/login-outcome';
 import { decideKakaoLogin, maskEmail, maskName } from '../members/kakao-match';
 import { MembersRepository } from '../members/members.repository';
-import { MembersService } from '../members/members.service';
+import { assertRecentAuthentication, MembersService } from '../members/members.service';
 import { normalizeEmail, normalizeName } from '../common/normalize';
 import { hashToken, SessionsService } from '../tokens/sessions.service';
 import type { LoginIntent } from './login-transactions.repository';
@@ -641,12 +641,30 @@ export class KakaoLoginService {
 
   /**
    * When the person really authenticated (Kakao's auth_time), so that the recent-authentication check of a
-   * withdrawal sees a day-old Kakao session as day-old; now when no id_token told us. Never in the future.
+   * withdrawal or a link sees a day-old Kakao session as day-old. Never in the future.
+   *
+   * Without an id_token nothing tells when, and a Kakao access token can be minted from a day-old Kakao session
+   * (now, as it was, let such a token withdraw the account). The one authentication certain is the one that
+   * connected the account to this app (connected_at, a consent needs a login): never later than the latest,
+   * so never fresher than the truth. A first login is then fresh, a token of an old connection is not (the
+   * person re-certifies, which asks Kakao for a login). Without connected_at either: the earliest time.
    */
   private sessionAuthTime(input: KakaoLoginInput): Date {
     const now = Date.now();
     const kakao = input.kakaoAuthTime;
-    return new Date(typeof kakao === 'number' && Number.isFinite(kakao) ? Math.min(kakao * 1000, now) : now);
+    if (typeof kakao === 'number' && Number.isFinite(kakao)) return new Date(Math.min(kakao * 1000, now));
+    const connected = input.profile.connectedAt?.getTime();
+    return new Date(connected !== undefined && Number.isFinite(connected) ? Math.min(connected, now) : 1000);
+  }
+
+  /**
+   * Before a signed-in member's link spends a code at Kakao: a member who has a Kakao account already is told
+   * so (409), and anyone else needs a recent authentication (a link outlives every session).
+   */
+  async assertCanLink(memberId: string, authTime: Date): Promise<void> {
+    const member = await this.memberService.get(memberId);
+    if (member.identities.some((i) => i.provider === 'kakao')) throw linkConflict('MEMBER_ALREADY_HAS_KAKAO');
+    assertRecentAuthentication(authTime, 'linking a Kakao account');
   }
 
   private requireMember(input: KakaoLoginInput): string {
@@ -695,6 +713,7 @@ export class KakaoLoginService {
       });
       await this.members.recordLogin(manager, memberId);
     }
+    if (event === 'member.kakao_linked') await this.memberService.queueKakaoLinkedNotice(manager, memberId);
     await this.audit.record(
       { type: event, memberId, requestId: input.requestId, data: { method: 'kakao', ...options.data } },
       manager,

@@ -23,6 +23,22 @@ const EMAIL_TOKEN_TTL: Record<EmailTokenPurpose, number> = {
 /** Withdrawal needs a login or re-certification this recent (OWASP ASVS 3.7.1). */
 const RECENT_AUTH_MS = 5 * 60_000;
 
+/**
+ * Account changes a stolen session must not make (ASVS 3.7.1) need an authentication of the last 5 minutes:
+ * withdrawal, and adding a way in (linking a Kakao account, which would outlive every session). A Kakao login
+ * counts from Kakao's auth_time; one without an id_token counts as never recent. Unlinking is not gated: the
+ * member keeps their password, and it is what someone who fears for their Kakao account does first. An
+ * unreadable time (NaN) fails closed.
+ */
+export function assertRecentAuthentication(authTime: Date, action: string): void {
+  if (!(Date.now() - authTime.getTime() <= RECENT_AUTH_MS)) {
+    throw new AppException(
+      'RECERTIFICATION_REQUIRED',
+      `Log in again (password or Kakao re-certification) within 5 minutes before ${action}`,
+    );
+  }
+}
+
 const invalidCredentials = () => new AppException('INVALID_CREDENTIALS', 'The email or the password is wrong');
 
 /** Email members: sign-up, password login, email verification, deactivation and reactivation. */
@@ -150,6 +166,17 @@ export class MembersService {
   }
 
   /**
+   * Tells the member that a Kakao account now opens their account (ASVS 2.2.3: a new way in is announced, so a
+   * link made with a stolen session does not go unseen). Only to a verified address: an unverified one may be
+   * someone else's. In the caller's transaction, so it is sent only if the link commits.
+   */
+  async queueKakaoLinkedNotice(manager: EntityManager, memberId: string): Promise<void> {
+    const member = await this.mustFind(memberId, manager);
+    if (!member.email || !member.emailVerified) return;
+    await this.mail.queue({ to: member.email, template: 'account-linked', vars: { name: member.name ?? '' } }, manager);
+  }
+
+  /**
    * Checks an email member's password without logging in (account proof for linking). A deactivated member
    * can be proven too: the link then answers DEACTIVATED_MEMBER, as a password login would.
    */
@@ -216,13 +243,7 @@ export class MembersService {
    * personal data deleted in one transaction; the Kakao account can then sign up anew.
    */
   async withdraw(memberId: string, authTime: Date, requestId?: string): Promise<void> {
-    // Written so that an unreadable time (NaN) fails closed.
-    if (!(Date.now() - authTime.getTime() <= RECENT_AUTH_MS)) {
-      throw new AppException(
-        'RECERTIFICATION_REQUIRED',
-        'Log in again (password or Kakao re-certification) within 5 minutes before withdrawing',
-      );
-    }
+    assertRecentAuthentication(authTime, 'withdrawing');
     const member = await this.mustFind(memberId);
     const identity = member.identities.find((i) => i.provider === 'kakao');
     if (identity) await this.kakao.unlink({ userId: identity.providerUserId });

@@ -363,6 +363,49 @@ describe('Kakao login: intents, Kakao tokens and logout', () => {
         204,
       );
     });
+
+    // Found by a security review: without an id_token the session started "now", so a Kakao access token minted
+    // from a day-old Kakao session (or sent without its id_token) could withdraw the account.
+    it("without an id_token, starts the session at the account's connection to the app, not now", async () => {
+      const id = `40000000000000${String(40000 + next++).padStart(5, '0')}`;
+      const connectedAt = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      bed.kakao.addPersona({
+        id,
+        nickname: `nt${id.slice(-4)}`,
+        email: `no.id.token.${id.slice(-5)}@kakao.example`,
+        isEmailValid: true,
+        isEmailVerified: true,
+        linked: true,
+        connectedAt,
+        agreedTerms: ['service_2024', 'privacy_2024'],
+      });
+      const tokens = await bed.kakao.issueTokensFor(id, { clientId: 'test-native-app-key', nonce: 'app-nonce' });
+      const bare = await call(bed.t, 'POST', '/auth/kakao/native', { body: { accessToken: tokens.access_token } });
+      expect(bare.status).toBe(200);
+      expect(decodeJwt(bare.body.tokens.accessToken).payload.auth_time).toBe(Date.parse(connectedAt) / 1000);
+      const refused = await call(bed.t, 'DELETE', '/members/me', { token: bare.body.tokens.accessToken });
+      expect({ status: refused.status, code: refused.body.code }).toEqual({
+        status: 403,
+        code: 'RECERTIFICATION_REQUIRED',
+      });
+
+      // With the id_token, Kakao's auth_time (a fresh login here) decides.
+      const proven = await call(bed.t, 'POST', '/auth/kakao/native', {
+        body: { accessToken: tokens.access_token, idToken: tokens.id_token, nonce: 'app-nonce' },
+      });
+      expect(decodeJwt(proven.body.tokens.accessToken).payload.auth_time).toBe(
+        decodeJwt(tokens.id_token!).payload.auth_time,
+      );
+      expect((await call(bed.t, 'DELETE', '/members/me', { token: proven.body.tokens.accessToken })).status).toBe(204);
+    });
+
+    it('without an id_token, an account connected to the app just now is a recent authentication', async () => {
+      const { id } = await kakaoPerson();
+      const tokens = await bed.kakao.issueTokensFor(id, { clientId: 'test-native-app-key' });
+      const bare = await call(bed.t, 'POST', '/auth/kakao/native', { body: { accessToken: tokens.access_token } });
+      expect(bare.body.result).toBe('LOGGED_IN');
+      expect((await call(bed.t, 'DELETE', '/members/me', { token: bare.body.tokens.accessToken })).status).toBe(204);
+    });
   });
 
   it("refreshes the stored profile with Kakao's latest values at every login", async () => {

@@ -184,6 +184,64 @@ describe('link, unlink and withdrawal from my page', () => {
     expect(res.body.code).toBe('RECERTIFICATION_REQUIRED');
   });
 
+  /** Mail jobs of `template` queued to `to` (the queue's own table: this bed logs at warn, mails at info). */
+  const mailJobs = async (template: string, to: string) =>
+    (
+      await bed.t.db.query(
+        `SELECT 1 FROM pgboss.job WHERE name = 'mail-send' AND data->>'template' = $1 AND data->>'to' = $2`,
+        [template, to],
+      )
+    ).rowCount;
+
+  // Found by a security review: a stolen session of any age could attach the thief's Kakao account, which then
+  // opened the member's account for good, and nothing told the member.
+  it('links a Kakao account only after a recent authentication, and tells the member by mail', async () => {
+    const m = await signup(bed.t);
+    const memberId = m.outcome.member.id as string;
+    await bed.t.db.query(`UPDATE members SET email_verified = true WHERE id = $1`, [memberId]);
+    await bed.t.db.query(`UPDATE sessions SET auth_time = now() - interval '1 hour' WHERE member_id = $1`, [memberId]);
+    const stale = (await call(bed.t, 'POST', '/auth/refresh', { body: { refreshToken: m.refreshToken } })).body;
+
+    const p = person();
+    const code = await hybridCode(p.id);
+    const exchanges = bed.kakao.callCount('POST', '/oauth/token');
+    const refused = await call(bed.t, 'POST', '/members/me/kakao', {
+      token: stale.accessToken,
+      body: { code, redirectUri: HYBRID_REDIRECT },
+    });
+    expect({ status: refused.status, code: refused.body.code }).toEqual({
+      status: 403,
+      code: 'RECERTIFICATION_REQUIRED',
+    });
+    // Refused before the code was spent at Kakao: it still works once the member has logged in again.
+    expect(bed.kakao.callCount('POST', '/oauth/token')).toBe(exchanges);
+    const viaRedirect = await call(bed.t, 'POST', '/auth/kakao/authorize-url', {
+      token: stale.accessToken,
+      body: { intent: 'link' },
+    });
+    expect({ status: viaRedirect.status, code: viaRedirect.body.code }).toEqual({
+      status: 403,
+      code: 'RECERTIFICATION_REQUIRED',
+    });
+    expect(await mailJobs('account-linked', m.email)).toBe(0);
+
+    const fresh = (await call(bed.t, 'POST', '/auth/login', { body: { email: m.email, password: m.password } })).body;
+    const linked = await call(bed.t, 'POST', '/members/me/kakao', {
+      token: fresh.tokens.accessToken,
+      body: { code, redirectUri: HYBRID_REDIRECT },
+    });
+    expect(linked.status).toBe(200);
+    expect(linked.body.identities).toEqual([expect.objectContaining({ providerUserId: p.id })]);
+    expect(await mailJobs('account-linked', m.email)).toBe(1);
+
+    // A member who has a Kakao account already is told so, whatever the age of the session.
+    const again = await call(bed.t, 'POST', '/members/me/kakao', {
+      token: stale.accessToken,
+      body: { code: await hybridCode(person().id), redirectUri: HYBRID_REDIRECT },
+    });
+    expect({ status: again.status, code: again.body.code }).toEqual({ status: 409, code: 'MEMBER_ALREADY_HAS_KAKAO' });
+  });
+
   it('links one Kakao account to exactly one of two members racing for it', async () => {
     const p = person();
     const [a, b] = await Promise.all([signup(bed.t), signup(bed.t)]);
