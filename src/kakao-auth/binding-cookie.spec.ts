@@ -19,15 +19,28 @@ describe('the browser-binding cookie', () => {
     expect(attributes(header)).toEqual(['Path=/auth/kakao', 'HttpOnly', 'SameSite=Lax', 'Max-Age=3600']);
   });
 
-  it("is scoped under PUBLIC_URL's path prefix, where the browser sees the callback", () => {
-    expect(attributes(setCookie('https://auth.example.com/svc'))).toEqual([
+  it("over plain http, is scoped under PUBLIC_URL's path prefix, where the browser sees the callback", () => {
+    expect(attributes(setCookie('http://auth.internal/svc'))).toEqual([
       'Path=/svc/auth/kakao',
       'HttpOnly',
       'SameSite=Lax',
       'Max-Age=3600',
-      'Secure',
     ]);
-    expect(attributes(setCookie('https://auth.example.com/a/b/'))[0]).toBe('Path=/a/b/auth/kakao');
+    expect(attributes(setCookie('http://auth.internal/a/b/'))[0]).toBe('Path=/a/b/auth/kakao');
+  });
+
+  // A security review planted an attacker's own binding through a sibling host and completed the attacker's
+  // login in the victim's browser: under HTTPS the browser takes the cookie only from this very host.
+  it('under HTTPS, is a __Host- cookie (Secure, Path=/), whatever the path prefix, and only that one is read', () => {
+    for (const publicUrl of ['https://auth.example.com', 'https://auth.example.com/svc']) {
+      const header = setCookie(publicUrl);
+      expect(header).toMatch(new RegExp(`^__Host-${BINDING_COOKIE}=[A-Za-z0-9_-]{43}; `));
+      expect(attributes(header)).toEqual(['Path=/', 'HttpOnly', 'SameSite=Lax', 'Max-Age=3600', 'Secure']);
+    }
+    const value = 'y'.repeat(43);
+    // The unprefixed name, which any sibling host could set, is not taken: a new binding is issued.
+    expect(setCookie('https://auth.example.com', `${BINDING_COOKIE}=${value}`)).not.toContain(value);
+    expect(setCookie('https://auth.example.com', `__Host-${BINDING_COOKIE}=${value}`)).toContain(`=${value}; `);
   });
 
   it('keeps a valid binding the browser already has', () => {

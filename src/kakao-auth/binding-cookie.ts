@@ -10,33 +10,38 @@ const VALUE = /^[A-Za-z0-9_-]{43}$/;
  */
 export const BINDING_COOKIE_MAX_AGE_SECONDS = 3600;
 
+/**
+ * The cookie's name. Under HTTPS it carries the `__Host-` prefix (RFC 6265bis 4.1.3.2): browsers then take it
+ * only from this host, over TLS, for Path=/ and without Domain, so a sibling subdomain (or an http page on the
+ * path) cannot plant its own binding and bring login CSRF back. Plain http (development) cannot have it.
+ */
+export function bindingCookieName(publicUrl: string): string {
+  return new URL(publicUrl).protocol === 'https:' ? `__Host-${BINDING_COOKIE}` : BINDING_COOKIE;
+}
+
 /** The browser-binding value of this request, if it carries a well-formed one. */
-export function readBinding(request: FastifyRequest): string | undefined {
+export function readBinding(request: FastifyRequest, publicUrl: string): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
+  const wanted = bindingCookieName(publicUrl);
   for (const part of header.split(';')) {
     const [name, ...rest] = part.trim().split('=');
-    if (name === BINDING_COOKIE && VALUE.test(rest.join('='))) return rest.join('=');
+    if (name === wanted && VALUE.test(rest.join('='))) return rest.join('=');
   }
   return undefined;
 }
 
 /**
  * The cookie's attributes. HttpOnly and SameSite=Lax: sent on Kakao's top-level redirect back to the callback,
- * never readable by scripts. Its Path is where the browser sees the login routes: under PUBLIC_URL's path when
- * a reverse proxy serves the service under a prefix (`https://host/svc` → `/svc/auth/kakao`), or the browser
- * would not send it back to the callback.
+ * never readable by scripts. Under HTTPS, `__Host-`'s rules: Secure and Path=/. Over plain http its Path is
+ * where the browser sees the login routes: under PUBLIC_URL's path when a reverse proxy serves the service
+ * under a prefix (`http://host/svc` → `/svc/auth/kakao`), or the browser would not send it back to the callback.
  */
 export function bindingCookieAttributes(publicUrl: string): string[] {
   const url = new URL(publicUrl);
-  const prefix = url.pathname.replace(/\/+$/, '');
-  return [
-    `Path=${prefix}/auth/kakao`,
-    'HttpOnly',
-    'SameSite=Lax',
-    `Max-Age=${BINDING_COOKIE_MAX_AGE_SECONDS}`,
-    ...(url.protocol === 'https:' ? ['Secure'] : []),
-  ];
+  const common = ['HttpOnly', 'SameSite=Lax', `Max-Age=${BINDING_COOKIE_MAX_AGE_SECONDS}`];
+  if (url.protocol === 'https:') return ['Path=/', ...common, 'Secure'];
+  return [`Path=${url.pathname.replace(/\/+$/, '')}/auth/kakao`, ...common];
 }
 
 /**
@@ -45,7 +50,8 @@ export function bindingCookieAttributes(publicUrl: string): string[] {
  * once.
  */
 export function ensureBinding(request: FastifyRequest, reply: FastifyReply, publicUrl: string): string {
-  const value = readBinding(request) ?? randomBytes(32).toString('base64url');
-  void reply.header('set-cookie', `${BINDING_COOKIE}=${value}; ${bindingCookieAttributes(publicUrl).join('; ')}`);
+  const value = readBinding(request, publicUrl) ?? randomBytes(32).toString('base64url');
+  const cookie = `${bindingCookieName(publicUrl)}=${value}; ${bindingCookieAttributes(publicUrl).join('; ')}`;
+  void reply.header('set-cookie', cookie);
   return value;
 }

@@ -165,7 +165,7 @@ export class KakaoAuthController {
     // Tokens and tickets pass through this response: never cached, never leaked through a Referer.
     void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
     if (!query.state) throw new AppException('INVALID_STATE', 'The state parameter is missing');
-    const binding = readBinding(request);
+    const binding = readBinding(request, this.config.http.publicUrl);
     const consumed = await this.transactions.consume(hashToken(query.state), binding ? hashToken(binding) : undefined);
     if (!('transaction' in consumed)) {
       throw new AppException('INVALID_STATE', 'Unknown, already used or foreign login state');
