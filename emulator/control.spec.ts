@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- contract tests read JSON bodies freely */
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { KakaoEmulator, startKakaoEmulator } from './index';
-import { authorizeAs, formPost, login } from './testing';
+import type { KakaoEmulator } from './index';
+import { authorizeAs, formPost, login, startTestEmulator } from './testing';
 
 /** The control API under /__emulator, over HTTP, and the matching in-process methods. */
 describe('Kakao emulator: control API', () => {
@@ -9,12 +9,7 @@ describe('Kakao emulator: control API', () => {
   let kakao: KakaoEmulator;
 
   beforeAll(async () => {
-    kakao = await startKakaoEmulator({
-      restApiKey: 'rest-key',
-      adminKey: 'admin-key',
-      appId: '1234567',
-      redirectUris: ['http://localhost/cb'],
-    });
+    kakao = await startTestEmulator();
   });
   afterAll(() => kakao.close());
   beforeEach(() => kakao.reset());
@@ -135,13 +130,7 @@ describe('Kakao emulator: control API', () => {
     });
 
     it('an emulator configured with autoLink: false starts and resets with it OFF', async () => {
-      const off = await startKakaoEmulator({
-        restApiKey: 'rest-key',
-        adminKey: 'admin-key',
-        appId: '1234567',
-        redirectUris: ['http://localhost/cb'],
-        autoLink: false,
-      });
+      const off = await startTestEmulator({ autoLink: false });
       try {
         expect(off.settings()).toEqual({ autoLink: false, tokenRateLimit: false });
         off.setAutoLink(true);

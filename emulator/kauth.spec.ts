@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { KakaoEmulator, startKakaoEmulator } from './index';
-import { authorizeAs, authorizeUrl, formPost, login, pkcePair } from './testing';
+import { authorizeAs, authorizeUrl, formPost, login, pkcePair, startTestEmulator } from './testing';
 
 /** Contract tests of the kauth paths against KAKAO_API.md 1, 2, 3 and 5. */
 describe('Kakao emulator: kauth', () => {
@@ -562,13 +562,7 @@ describe('Kakao emulator: token rate limit (KOE237, opt-in)', () => {
   };
   let kakao: KakaoEmulator;
   beforeAll(async () => {
-    kakao = await startKakaoEmulator({
-      restApiKey: 'rest-key',
-      adminKey: 'admin-key',
-      appId: '1234567',
-      redirectUris: ['http://localhost/cb'],
-      tokenRateLimit: true,
-    });
+    kakao = await startTestEmulator({ tokenRateLimit: true });
   });
   afterAll(() => kakao.close());
   beforeEach(() => kakao.reset());
@@ -588,12 +582,7 @@ describe('Kakao emulator: token rate limit (KOE237, opt-in)', () => {
   };
 
   it('is off unless asked: an emulator without the option issues 25 tokens in a row to one user', async () => {
-    const plain = await startKakaoEmulator({
-      restApiKey: 'rest-key',
-      adminKey: 'admin-key',
-      appId: '1234567',
-      redirectUris: ['http://localhost/cb'],
-    });
+    const plain = await startTestEmulator();
     try {
       expect(plain.settings().tokenRateLimit).toBe(false);
       for (let i = 0; i < 25; i++) expect((await login(plain, FULL, { scope: 'profile_nickname' })).status).toBe(200);

@@ -3,10 +3,21 @@
  * benchmarks): PKCE pairs, the authorize step through the skip switches, and the code exchange.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { KakaoEmulator } from './index';
-import type { TokenResponse } from './types';
+import { KakaoEmulator, startKakaoEmulator } from './index';
+import type { KakaoEmulatorOptions, TokenResponse } from './types';
 
 export const FORM = 'application/x-www-form-urlencoded;charset=utf-8';
+
+/** The app most contract tests run (any keys, one redirect URI); `options` adds or changes what a test needs. */
+export function startTestEmulator(options: Partial<KakaoEmulatorOptions> = {}): Promise<KakaoEmulator> {
+  return startKakaoEmulator({
+    restApiKey: 'rest-key',
+    adminKey: 'admin-key',
+    appId: '1234567',
+    redirectUris: ['http://localhost/cb'],
+    ...options,
+  });
+}
 
 /** A `fetch` init for a form-encoded POST, as Kakao requires (KAKAO_API.md 2). */
 export function formPost(
