@@ -180,6 +180,12 @@ describe('KakaoIdTokenVerifier', () => {
     expect(await reason(await sign({}), { nonce: 'n1' })).toBe('ID_TOKEN_INVALID');
   });
 
+  it('refuses a token carrying a nonce its caller does not present, and takes one without from a caller without', async () => {
+    expect(await reason(await sign({ nonce: 'n1' }))).toBe('ID_TOKEN_INVALID');
+    expect(await reason(await sign({ nonce: 'n1' }), { nonce: 'n1' })).toBe('accepted');
+    expect(await reason(await sign({}))).toBe('accepted');
+  });
+
   it('rp-id_token-sig-none and other algorithms', async () => {
     const unsigned = (await sign({})).split('.');
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', kid: 'kid-a' })).toString('base64url')}.${unsigned[1]}.`;

@@ -84,7 +84,7 @@ export class KakaoIdTokenVerifier {
 
   /**
    * `audiences`: the REST API key for codes exchanged by us; plus KAKAO_EXTRA_AUDIENCES for tokens from a
-   * native or JavaScript SDK. `nonce`: required when the login transaction had one.
+   * native or JavaScript SDK. `nonce`: the login's (required when the token carries one).
    */
   async verify(idToken: string, options: { nonce?: string; audiences?: string[] } = {}): Promise<KakaoIdTokenClaims> {
     const audiences = options.audiences ?? [this.config.kakao.restApiKey];
@@ -116,7 +116,11 @@ export class KakaoIdTokenVerifier {
     const iat = payload.iat;
     if (typeof iat !== 'number' || iat > now + CLOCK_TOLERANCE_SECONDS) throw invalid('iat');
     if (now - iat > MAX_TOKEN_AGE_SECONDS) throw invalid('iat');
-    if (options.nonce !== undefined && payload.nonce !== options.nonce) throw invalid('nonce');
+    // OIDC Core 3.1.3.7 (11): a nonce in the token means the authentication request sent one, and whoever
+    // redeems it must present it, so a code or token stolen from a front-end that used one is worth nothing alone.
+    if (options.nonce !== undefined ? payload.nonce !== options.nonce : payload.nonce !== undefined) {
+      throw invalid('nonce');
+    }
     return payload as unknown as KakaoIdTokenClaims;
   }
 

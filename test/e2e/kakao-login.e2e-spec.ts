@@ -463,6 +463,23 @@ describe('Kakao login', () => {
       expect(spent.status).toBe(400);
       expect(spent.body).toMatchObject({ code: 'KAKAO_TOKEN_EXCHANGE_FAILED', details: { kakaoError: 'KOE320' } });
     });
+
+    // Found by a security review: a code stolen from a front-end that asked Kakao with a nonce (no PKCE) was
+    // redeemed by posting it alone. The id_token says a nonce was sent; whoever redeems it must present it.
+    it('refuses a code whose id_token carries a nonce the caller does not present', async () => {
+      const code = await codeFor(PERSONA.full, { nonce: 'front-nonce' });
+      const alone = await call(bed.t, 'POST', '/auth/kakao/code', { body: { code, redirectUri: HYBRID_REDIRECT } });
+      expect({ status: alone.status, code: alone.body.code, details: alone.body.details }).toEqual({
+        status: 401,
+        code: 'ID_TOKEN_INVALID',
+        details: { reason: 'nonce' },
+      });
+      // A front-end that asked without a nonce still posts the code alone.
+      const plain = await call(bed.t, 'POST', '/auth/kakao/code', {
+        body: { code: await codeFor(PERSONA.full), redirectUri: HYBRID_REDIRECT },
+      });
+      expect(plain.status).toBe(200);
+    });
   });
 
   describe('native SDK flow', () => {
