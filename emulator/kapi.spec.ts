@@ -42,6 +42,15 @@ describe('Kakao emulator: kapi', () => {
     return { status: res.status, headers: res.headers, text, body: JSON.parse(text) as Record<string, any> };
   }
 
+  /** The `full` persona's profile group, as /v2/user/me answers it with every item consented. */
+  const RYAN_PROFILE = {
+    nickname: '라이언',
+    thumbnail_image_url: 'http://k.kakaocdn.net/dn/emulator/ryan/img_110x110.jpg',
+    profile_image_url: 'http://k.kakaocdn.net/dn/emulator/ryan/img_640x640.jpg',
+    is_default_image: false,
+    is_default_nickname: false,
+  };
+
   const expectError = (res: { status: number; body: unknown }, status: number, code: number) => {
     expect(res.status).toBe(status);
     expect(res.body).toEqual({ msg: expect.any(String), code });
@@ -67,13 +76,7 @@ describe('Kakao emulator: kapi', () => {
       expect(a).toEqual({
         profile_nickname_needs_agreement: false,
         profile_image_needs_agreement: false,
-        profile: {
-          nickname: '라이언',
-          thumbnail_image_url: 'http://k.kakaocdn.net/dn/emulator/ryan/img_110x110.jpg',
-          profile_image_url: 'http://k.kakaocdn.net/dn/emulator/ryan/img_640x640.jpg',
-          is_default_image: false,
-          is_default_nickname: false,
-        },
+        profile: RYAN_PROFILE,
         name_needs_agreement: false,
         name: '김라이언',
         email_needs_agreement: false,
@@ -251,13 +254,7 @@ describe('Kakao emulator: kapi', () => {
     const REDUCED_ACCOUNT = {
       profile_nickname_needs_agreement: false,
       profile_image_needs_agreement: false,
-      profile: {
-        nickname: '라이언',
-        thumbnail_image_url: 'http://k.kakaocdn.net/dn/emulator/ryan/img_110x110.jpg',
-        profile_image_url: 'http://k.kakaocdn.net/dn/emulator/ryan/img_640x640.jpg',
-        is_default_image: false,
-        is_default_nickname: false,
-      },
+      profile: RYAN_PROFILE,
       email_needs_agreement: false,
       is_email_valid: true,
       is_email_verified: true,
