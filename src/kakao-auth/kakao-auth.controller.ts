@@ -75,6 +75,7 @@ export function kakaoAuthorizeErrorCode(
 
 const RECENT_AUTH_NEEDED =
   'RECERTIFICATION_REQUIRED: linking needs an authentication of the last 5 minutes (log in again, or re-certify with Kakao)';
+
 @ApiTags(SWAGGER_TAGS.kakao)
 @Controller('auth')
 @Public()

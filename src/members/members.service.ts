@@ -20,15 +20,14 @@ const EMAIL_TOKEN_TTL: Record<EmailTokenPurpose, number> = {
   reactivation: 3600,
 };
 
-/** Withdrawal needs a login or re-certification this recent (OWASP ASVS 3.7.1). */
 const RECENT_AUTH_MS = 5 * 60_000;
 
 /**
  * Account changes a stolen session must not make (ASVS 3.7.1) need an authentication of the last 5 minutes:
  * withdrawal, and adding a way in (linking a Kakao account, which would outlive every session). A Kakao login
- * counts from Kakao's auth_time; one without an id_token counts as never recent. Unlinking is not gated: the
- * member keeps their password, and it is what someone who fears for their Kakao account does first. An
- * unreadable time (NaN) fails closed.
+ * counts from Kakao's auth_time (one without an id_token, from the account's connection to the app: see
+ * KakaoLoginService.sessionAuthTime). Unlinking is not gated: the member keeps their password, and it is what
+ * someone who fears for their Kakao account does first. An unreadable time (NaN) fails closed.
  */
 export function assertRecentAuthentication(authTime: Date, action: string): void {
   if (!(Date.now() - authTime.getTime() <= RECENT_AUTH_MS)) {
