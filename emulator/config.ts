@@ -142,10 +142,14 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ka
     extraAppKeys: list(env.KAKAO_EXTRA_AUDIENCES),
     issuer: env.EMULATOR_ISSUER || undefined,
     personasFile: env.EMULATOR_PERSONAS_FILE || undefined,
-    logger: env.EMULATOR_LOG === 'true' || env.EMULATOR_LOG === '1',
-    // Only `false`/`0` switch it off: unset (or anything else) keeps the option's default.
-    autoLink: env.EMULATOR_AUTO_LINK !== 'false' && env.EMULATOR_AUTO_LINK !== '0',
-    // Opt-in, the other way round: only `true`/`1` switch it on.
-    tokenRateLimit: env.EMULATOR_TOKEN_RATE_LIMIT === 'true' || env.EMULATOR_TOKEN_RATE_LIMIT === '1',
+    logger: switchedOn(env.EMULATOR_LOG),
+    // On unless switched off: unset (or anything else) keeps the option's default.
+    autoLink: !switchedOff(env.EMULATOR_AUTO_LINK),
+    // Opt-in, the other way round.
+    tokenRateLimit: switchedOn(env.EMULATOR_TOKEN_RATE_LIMIT),
   };
 }
+
+/** Only `true`/`1` switch an opt-in setting on, and only `false`/`0` a default one off. */
+const switchedOn = (value: string | undefined) => value === 'true' || value === '1';
+const switchedOff = (value: string | undefined) => value === 'false' || value === '0';
