@@ -230,6 +230,11 @@ async function latencyAtRate(scenario: Scenario, rate: number, perSide = LATENCY
   const planned = Math.max(1, Math.round(perSide / LATENCY_SLICE));
   // A slice holding a major collection can have a p99 five times the others' (bench/README.md): how many
   // each side ran per request explains a p99 difference better than the p99 of a few seconds can.
+  // One pair first, not counted: the first slice at a new rate was the slowest of its side in every run (the
+  // open-loop generator's first compilations on the saturated load core, the servers' first connections of
+  // the rate), and as the service always goes first it took most of it (178 against 96 ms at 12:12, with the
+  // other slices at 6-51 ms on both sides).
+  for (const t of ['service', 'baseline'] as const) await load(scenario, t, LATENCY_SLICE, rate, true);
   const gcBefore = { service: await majorCollections('service'), baseline: await majorCollections('baseline') };
   const pairs: Array<Record<Target, RunStats>> = [];
   const quiet = (p: Record<Target, RunStats>) => Math.max(...p.service.steal, ...p.baseline.steal) <= QUIET_STEAL;
@@ -249,6 +254,8 @@ async function latencyAtRate(scenario: Scenario, rate: number, perSide = LATENCY
       serverCpu: round(median(runs.map((r) => r.serverCpu)), 3),
       coreUtil: runs[0].coreUtil,
       steal: runs.map((r) => Math.max(...r.steal)),
+      // Which slices made the p99: one slow slice (a collection, a stall) reads differently from a slow side.
+      sliceP99s: runs.map((r) => r.p99),
     };
   };
   const calm = pairs.filter(quiet);
@@ -441,6 +448,8 @@ async function benchScenario(scenario: Scenario, options: { roundTrips?: boolean
   log(
     `   major collections per 100,000 requests: service ${majorGcs.service.per100kRequests} (${majorGcs.service.count}, ${majorGcs.service.pauseMs} ms of pauses), baseline ${majorGcs.baseline.per100kRequests} (${majorGcs.baseline.count}, ${majorGcs.baseline.pauseMs} ms)`,
   );
+  if (slicePairs)
+    log(`   p99 per slice (ms): service ${svc.sliceP99s.join(', ')}; baseline ${base.sliceP99s.join(', ')}`);
   report.met = report.throughputRatio.median >= scenario.target;
   return report;
 }
