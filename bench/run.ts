@@ -46,6 +46,7 @@ import { LoadResult, mergeRuns, RequestSpec, runLoad } from './lib/load';
 import {
   Child,
   canPin,
+  commitMeasured,
   coreTimes,
   coreSteal,
   coreUtilisation,
@@ -1145,6 +1146,7 @@ async function main(): Promise<void> {
     cpuModel: os.cpus()[0]?.model,
     memoryGb: round(os.totalmem() / 2 ** 30, 1),
     node: process.version,
+    commit: commitMeasured(ROOT),
     serviceEntry: path.relative(ROOT, SERVICE_ENTRY),
     pinned: canPin()
       ? { server: SERVER_CORE, loadGeneratorPostgresEmulator: LOAD_CORE }

@@ -142,6 +142,15 @@ export function postmasterPid(dataDir: string): number | undefined {
 export const uptime = (): string => spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
 export const loadAverage = (): number[] => os.loadavg().map((l) => Math.round(l * 100) / 100);
 
+/** The commit measured, marked when the tree had changes, so a report names the code it measured. */
+export function commitMeasured(cwd: string): string | undefined {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd, encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return undefined;
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? ' (with uncommitted changes)' : ''}`;
+}
+
 export async function waitForHttp(url: string, timeoutMs: number, child?: Child): Promise<number> {
   const started = performance.now();
   for (;;) {
