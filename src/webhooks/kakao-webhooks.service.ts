@@ -41,7 +41,7 @@ const LATE_WRITE_RETRY_MS = { first: 1_000, max: 60_000 };
  * taken per second: three of ten held scenario 5 to ~370/s (0.72× the baseline); six of ten leave four
  * connections to everything else and took 0.86–1.07× the baseline's rate in the full bench runs. While the
  * database is saturated by other requests too (the storm) they take 0.34–0.60× what a bare server takes
- * (README, Benchmarks): the price of keeping four connections for everything else.
+ * (bench/README.md, Findings, the storm): the price of keeping four connections for everything else.
  */
 const WEBHOOK_WRITE_POOL_SHARE = 0.6;
 
