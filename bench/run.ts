@@ -231,10 +231,10 @@ async function latencyAtRate(scenario: Scenario, rate: number, perSide = LATENCY
   const planned = Math.max(1, Math.round(perSide / LATENCY_SLICE));
   // A slice holding a major collection can have a p99 five times the others' (bench/README.md): how many
   // each side ran per request explains a p99 difference better than the p99 of a few seconds can.
-  // One pair first, not counted: the first slice at a new rate was the slowest of its side in every run (the
-  // open-loop generator's first compilations on the saturated load core, the servers' first connections of
-  // the rate), and as the service always goes first it took most of it (178 against 96 ms at 12:12, with the
-  // other slices at 6-51 ms on both sides).
+  // One pair first, not counted: the first slice at a new rate was each side's slowest (the open-loop
+  // generator's first compilations on the saturated load core, the servers' first connections at the rate),
+  // and as the service always goes first it took most of it (a p99 of 178 against 96 ms on 2026-11-24 at
+  // 12:12, with the other slices at 6-51 ms on both sides).
   for (const t of ['service', 'baseline'] as const) await load(scenario, t, LATENCY_SLICE, rate, true);
   const gcBefore = { service: await majorCollections('service'), baseline: await majorCollections('baseline') };
   const pairs: Array<Record<Target, RunStats>> = [];
@@ -823,7 +823,7 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
   const { samples } = sampler;
   await sampler.start();
   // RSS is a sawtooth of major collections, so two plain readings differ by where each falls in a tooth (from
-  // -18% to +77% between runs whose RSS just after each collection stayed within 175-195 MB). The readings
+  // -18% to +77% between runs whose RSS just after each collection stayed within 150-232 MB). The readings
   // that decide the target are taken just after a full collection the runner asks for (SIGUSR2).
   const fullGcAt = [Math.min(120, Math.round(seconds / 5)), seconds - Math.min(10, Math.round(seconds / 10))];
   const afterFullGc: Array<{ t: number; rss: number }> = [];
