@@ -17,8 +17,6 @@ export const DIST = path.resolve(__dirname, '..', '..');
  * BENCH_SERVICE_ENTRY (a candidate fix compiled elsewhere, measured against the same baseline).
  */
 const serviceArg = process.argv.find((a) => a.startsWith('--service='))?.slice('--service='.length);
-/** A full collection on SIGUSR2, for the soak's RSS readings (see the file). */
-const GC_ON_SIGNAL = path.join(__dirname, 'gc-on-signal.js');
 export const SERVICE_ENTRY = path.resolve(
   serviceArg ?? process.env.BENCH_SERVICE_ENTRY ?? path.join(DIST, 'src', 'main.js'),
 );
@@ -60,10 +58,7 @@ export interface Stack {
   baselineUrl: string;
   secrets: Secrets;
   seedSeconds: Record<string, number>;
-  /**
-   * Stops the service and starts it again on the same port with these variables changed, able to run a full
-   * collection on SIGUSR2 (`gc-on-signal.ts`).
-   */
+  /** Stops the service and starts it again on the same port with these variables changed. */
   restartService(changes: NodeJS.ProcessEnv): Promise<void>;
   stop(): Promise<void>;
 }
@@ -219,11 +214,7 @@ export async function startStack(
     async restartService(changes) {
       await stack.service.stop();
       stack.serviceEnv = { ...stack.serviceEnv, ...changes };
-      stack.service = startNode(['--expose-gc', '-r', GC_ON_SIGNAL, SERVICE_ENTRY], {
-        name: 'service',
-        core: SERVER_CORE,
-        env: stack.serviceEnv,
-      });
+      stack.service = startNode([SERVICE_ENTRY], { name: 'service', core: SERVER_CORE, env: stack.serviceEnv });
       await waitForHttp(`${serviceUrl}/health/ready`, 60_000, stack.service);
     },
     async stop() {
