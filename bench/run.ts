@@ -908,7 +908,7 @@ async function soak(all: Scenario[], s1Report: ScenarioReport | undefined) {
     `   errors ${errors}, RSS ${report.rssMinute2Mb} → ${report.rssEndMb} MB (${round(growth * 100, 1)}%), event-loop delay p99 (beyond the 10 ms sampling interval) worst 10 s window ${report.eventLoopDelayP99Ms.worstWindow} ms, median window ${report.eventLoopDelayP99Ms.medianWindow} ms`,
   );
   log(
-    `   lowest RSS of minutes 2-4 ${report.lowestRss.minutes2to4Mb} MB, from minute 7 on ${report.lowestRss.fromMinute7Mb} MB (${round(footGrowth * 100, 1)}%: the target's reading)`,
+    `   lowest RSS of t=${seconds * 0.2}-${seconds * 0.4} s ${report.lowestRss.minutes2to4Mb} MB, from t=${seconds * 0.7} s on ${report.lowestRss.fromMinute7Mb} MB (${round(footGrowth * 100, 1)}%: the target's reading)`,
   );
   log(
     `   RSS after each fall of over 5% (a major collection): ${rssAfterCollections.map((x) => `${x.mb} MB at t=${x.t} s`).join(', ') || 'none'}`,
