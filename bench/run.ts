@@ -290,6 +290,14 @@ async function latencyAtRate(scenario: Scenario, rate: number, perSide = LATENCY
   return { service: merged(chosen, 'service'), baseline: merged(chosen, 'baseline'), slicePairs, majorGcs };
 }
 
+/** Which slices made a p99 with a target: one slow slice (a collection, a stall) reads differently from a slow side. */
+function logSliceP99s(
+  service: { sliceP99s: Array<number | undefined> },
+  baseline: { sliceP99s: Array<number | undefined> },
+) {
+  log(`   p99 per slice (ms): service ${service.sliceP99s.join(', ')}; baseline ${baseline.sliceP99s.join(', ')}`);
+}
+
 /** How many slice pairs a p99 was taken from, for the log. */
 function pairsNote(pairs?: {
   total: number;
@@ -449,8 +457,7 @@ async function benchScenario(scenario: Scenario, options: { roundTrips?: boolean
   log(
     `   major collections per 100,000 requests: service ${majorGcs.service.per100kRequests} (${majorGcs.service.count}, ${majorGcs.service.pauseMs} ms of pauses), baseline ${majorGcs.baseline.per100kRequests} (${majorGcs.baseline.count}, ${majorGcs.baseline.pauseMs} ms)`,
   );
-  if (slicePairs)
-    log(`   p99 per slice (ms): service ${svc.sliceP99s.join(', ')}; baseline ${base.sliceP99s.join(', ')}`);
+  if (slicePairs) logSliceP99s(svc, base);
   report.met = report.throughputRatio.median >= scenario.target;
   return report;
 }
@@ -589,7 +596,7 @@ async function kakaoLatency(scenario: Scenario, report: ScenarioReport, kakaoPat
     log(
       `   with 50 ms per Kakao call at ${rate}/s: service p50 ${svc.p50} p99 ${svc.p99}, baseline p50 ${base.p50} p99 ${base.p99} → adds ${added.p50} / ${added.p99} ms${pairsNote(slicePairs)}`,
     );
-    log(`   p99 per slice (ms): service ${svc.sliceP99s.join(', ')}; baseline ${base.sliceP99s.join(', ')}`);
+    logSliceP99s(svc, base);
     report.extra = {
       ...report.extra,
       kakaoLatency50ms: {
